@@ -1,0 +1,73 @@
+//! The one error type of the protocol.
+
+use serde::{Deserialize, Serialize};
+
+/// Every way a frame or a message can fail, on either side.
+///
+/// The server answers each of these it detects with a reply whose `error`
+/// field is [`Error::code`]; framing errors then close the connection, the
+/// others keep it. All variants are unit variants, so an `Error` is one byte
+/// in the compact encoding and one short string in the classic one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Error {
+    /// A frame header announced a payload of length 0.
+    FrameEmpty,
+    /// A frame header announced a payload longer than the decoder's capacity.
+    FrameTooLarge,
+    /// An output buffer was too small for the encoded message.
+    BufferTooSmall,
+    /// The payload is not valid UTF-8 (classic encoding).
+    InvalidUtf8,
+    /// The payload is not well-formed JSON (classic encoding).
+    InvalidJson,
+    /// The JSON nests deeper than [`crate::classic::MAX_DEPTH`].
+    TooDeep,
+    /// A string needing unescaping is longer than the codec's scratch space.
+    StringTooLong,
+    /// A field has the wrong JSON type (e.g. `"data": "3"`).
+    WrongType,
+    /// A required field is missing (`tipo`, or `data` for `\jugada`).
+    MissingField,
+    /// `tipo` names no known action.
+    UnknownTipo,
+    /// A number does not fit the field's range.
+    NumberOutOfRange,
+    /// The payload is not a valid compact (postcard) message.
+    InvalidCompact,
+    /// Every game session is taken; try again later.
+    ServerFull,
+}
+
+impl Error {
+    /// The stable wire code, as sent in a classic reply's `error` field.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Error::FrameEmpty => "frame_empty",
+            Error::FrameTooLarge => "frame_too_large",
+            Error::BufferTooSmall => "buffer_too_small",
+            Error::InvalidUtf8 => "invalid_utf8",
+            Error::InvalidJson => "invalid_json",
+            Error::TooDeep => "too_deep",
+            Error::StringTooLong => "string_too_long",
+            Error::WrongType => "wrong_type",
+            Error::MissingField => "missing_field",
+            Error::UnknownTipo => "unknown_tipo",
+            Error::NumberOutOfRange => "number_out_of_range",
+            Error::InvalidCompact => "invalid_compact",
+            Error::ServerFull => "server_full",
+        }
+    }
+
+    /// Whether the connection must close after reporting this error
+    /// (the framing is out of sync, or the server has no room).
+    pub const fn is_fatal(self) -> bool {
+        matches!(self, Error::FrameEmpty | Error::FrameTooLarge | Error::ServerFull)
+    }
+}
+
+impl core::fmt::Display for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.code())
+    }
+}
