@@ -1,1 +1,12 @@
-//! Host client library.
+//! # host — the std side of cuatro
+//!
+//! - [`client`]: a blocking client for both codecs (used by `cuatro play`
+//!   and the tests).
+//! - [`commands`]: the lecture's command parser (`\juego_nuevo`, ...).
+//! - [`render`]: draws a board from the structured state.
+//! - [`serve`]: the same sans-IO core on the kernel's TCP stack.
+
+pub mod client;
+pub mod commands;
+pub mod render;
+pub mod serve;

@@ -1,1 +1,129 @@
-fn main() {}
+//! `cuatro`: play Connect Four against a cuatro server, or serve one.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use cuatro_proto::{Action, Codec};
+use host::client::{Client, Received};
+use host::{commands, render};
+use std::io::{BufRead, IsTerminal, Write};
+use std::time::Duration;
+
+#[derive(Parser, Debug)]
+#[command(name = "cuatro", version, about = "Connect Four against a no_std server on smoltcp")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Play from stdin (`\juego_nuevo`, `\jugada N`, `\salir`). Without
+    /// --addr, runs the simulated board in-process.
+    Play {
+        /// Server address (HOST:PORT): a cuatro-sim, QEMU or a real board.
+        #[arg(long)]
+        addr: Option<String>,
+        /// Speak the lecture's JSON and print the server's `mensaje`.
+        #[arg(long)]
+        classic: bool,
+        /// Seed of the in-process board's CPU.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Serve the game on the kernel's TCP stack (same core as the board).
+    Serve {
+        /// Classic game on N, compact on N+1 (0: free ports).
+        #[arg(long, default_value_t = 8080)]
+        port_base: u16,
+        /// Simultaneous game sessions.
+        #[arg(long, default_value_t = cuatro_core::server::SESSIONS)]
+        sessions: usize,
+        /// Idle timeout in seconds.
+        #[arg(long, default_value_t = 60)]
+        idle_timeout: u64,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Play { addr, classic, seed } => play(addr, classic, seed),
+        Command::Serve {
+            port_base,
+            sessions,
+            idle_timeout,
+        } => serve(port_base, sessions, idle_timeout),
+    };
+    if let Err(e) = result {
+        eprintln!("cuatro: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn play(addr: Option<String>, classic: bool, seed: u64) -> anyhow::Result<()> {
+    let codec = if classic { Codec::Classic } else { Codec::Compact };
+    // With no address, the embedded default: the simulated board in-process.
+    let (_sim, addr) = match addr {
+        Some(a) => (None, a),
+        None => {
+            let sim = sim::Running::spawn(sim::SimConfig {
+                port_base: 0,
+                seed,
+                ..Default::default()
+            })
+            .context("starting the simulated board")?;
+            let a = match codec {
+                Codec::Classic => sim.addrs().classic,
+                Codec::Compact => sim.addrs().compact,
+            };
+            (Some(sim), a.to_string())
+        }
+    };
+    let mut client = Client::connect(&addr, codec, Duration::from_secs(120))
+        .with_context(|| format!("cannot connect to {addr}"))?;
+    let color = std::io::stdout().is_terminal();
+    let interactive = std::io::stdin().is_terminal();
+    let mut lines = std::io::stdin().lock().lines();
+    let mut out = std::io::stdout().lock();
+    loop {
+        let reply = client.recv().with_context(|| format!("connection to {addr}"))?;
+        show(&mut out, &reply, color)?;
+        if !reply.continuar {
+            return Ok(());
+        }
+        let action = loop {
+            if interactive {
+                write!(out, "-> ")?;
+                out.flush()?;
+            }
+            match lines.next() {
+                // End of input: leave politely, like typing \salir.
+                None => break Action::Quit,
+                Some(line) => match commands::parse(&line?) {
+                    Some(a) => break a,
+                    None => writeln!(out, "Input invalido.")?,
+                },
+            }
+        };
+        client.send(&action).with_context(|| format!("connection to {addr}"))?;
+    }
+}
+
+fn show(out: &mut impl Write, reply: &Received, color: bool) -> std::io::Result<()> {
+    match &reply.mensaje {
+        Some(m) => writeln!(out, "{m}"),
+        None => writeln!(out, "{}", render::reply(reply, color)),
+    }
+}
+
+fn serve(port_base: u16, sessions: usize, idle_timeout: u64) -> anyhow::Result<()> {
+    let server = host::serve::Serve::bind(host::serve::ServeConfig {
+        port_base,
+        sessions,
+        idle_timeout: Duration::from_secs(idle_timeout),
+        ..Default::default()
+    })?;
+    println!("{}", server.ready_line());
+    server.run()?;
+    Ok(())
+}

@@ -1,0 +1,266 @@
+//! # cuatro-sim — the board on an in-memory Ethernet link
+//!
+//! The *board* is the unchanged `cuatro-core` [`Server`] on one end of an
+//! in-memory Ethernet [`link`]; a [`gateway`] interface on the other end
+//! relays TCP connections accepted on 127.0.0.1 to the board's ports, like
+//! QEMU's `hostfwd`. One thread, event-driven: it sleeps in `mio` until a
+//! kernel socket is ready or smoltcp's `poll_delay` expires, never spinning
+//! when idle and never sleeping on the data path.
+
+pub mod gateway;
+pub mod link;
+
+use cuatro_core::{Config as ServerConfig, Server, ServerMemory};
+use gateway::Gateway;
+use mio::net::TcpListener;
+use mio::{Events, Interest, Poll, Token, Waker};
+use smoltcp::time::{Duration as NetDuration, Instant as NetInstant};
+use smoltcp::wire::{EthernetAddress, IpCidr, Ipv4Address, Ipv4Cidr};
+use std::io::ErrorKind;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The board's address on the simulated link (QEMU user-network style).
+pub const BOARD_IP: Ipv4Address = Ipv4Address::new(10, 0, 2, 15);
+/// The gateway's address on the simulated link.
+pub const GATEWAY_IP: Ipv4Address = Ipv4Address::new(10, 0, 2, 2);
+/// The board's MAC address.
+pub const BOARD_MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x15]);
+/// The gateway's MAC address.
+pub const GATEWAY_MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x02]);
+/// The board's game ports (classic, compact) inside the link.
+pub const BOARD_PORTS: [u16; 2] = [8080, 8081];
+
+/// Simulator settings.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// First 127.0.0.1 port (classic; +1 compact). 0 picks free ports.
+    pub port_base: u16,
+    /// Seed of the board's CPU players.
+    pub seed: u64,
+    /// The board's idle timeout.
+    pub idle_timeout: Duration,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            port_base: 8080,
+            seed: 1,
+            idle_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Addresses the simulator listens on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Addrs {
+    /// Classic JSON game port.
+    pub classic: SocketAddr,
+    /// Compact game port.
+    pub compact: SocketAddr,
+}
+
+impl Addrs {
+    /// The `ready` line printed once every port accepts connections.
+    pub fn ready_line(&self) -> String {
+        format!("ready classic={} compact={}", self.classic, self.compact)
+    }
+}
+
+const LISTENER_TOKENS: [Token; 2] = [Token(0), Token(1)];
+const WAKER: Token = Token(2);
+const FIRST_STREAM: usize = 3;
+
+/// A bound simulator, ready to [`run`](Sim::run).
+pub struct Sim {
+    config: SimConfig,
+    poll: Poll,
+    listeners: [TcpListener; 2],
+    addrs: Addrs,
+    stop: Arc<AtomicBool>,
+    waker: Arc<Waker>,
+}
+
+/// Stops a running simulator from another thread.
+#[derive(Clone)]
+pub struct StopHandle {
+    stop: Arc<AtomicBool>,
+    waker: Arc<Waker>,
+}
+
+impl StopHandle {
+    /// Asks the loop to stop; it returns promptly.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = self.waker.wake();
+    }
+}
+
+impl Sim {
+    /// Binds the 127.0.0.1 ports.
+    pub fn bind(config: SimConfig) -> std::io::Result<Sim> {
+        let poll = Poll::new()?;
+        let bind = |offset: u16| -> std::io::Result<TcpListener> {
+            let port = if config.port_base == 0 { 0 } else { config.port_base.saturating_add(offset) };
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            TcpListener::bind(addr).map_err(|e| {
+                std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}"))
+            })
+        };
+        let mut listeners = [bind(0)?, bind(1)?];
+        for (l, t) in listeners.iter_mut().zip(LISTENER_TOKENS) {
+            poll.registry().register(l, t, Interest::READABLE)?;
+        }
+        let addrs = Addrs {
+            classic: listeners[0].local_addr()?,
+            compact: listeners[1].local_addr()?,
+        };
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        Ok(Sim {
+            config,
+            poll,
+            listeners,
+            addrs,
+            stop: Arc::new(AtomicBool::new(false)),
+            waker,
+        })
+    }
+
+    /// Where the simulator listens.
+    pub fn addrs(&self) -> Addrs {
+        self.addrs
+    }
+
+    /// A handle that stops [`run`](Sim::run).
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle {
+            stop: self.stop.clone(),
+            waker: self.waker.clone(),
+        }
+    }
+
+    /// Runs the board, the link and the gateway until stopped.
+    pub fn run(mut self) -> std::io::Result<()> {
+        let start = Instant::now();
+        let now = || NetInstant::from_micros(start.elapsed().as_micros() as i64);
+        let (mut board_port, mut gw_port) = link::pair();
+
+        let mut server_config = ServerConfig::new(BOARD_MAC, Ipv4Cidr::new(BOARD_IP, 24));
+        server_config.gateway = Some(GATEWAY_IP);
+        server_config.port_base = BOARD_PORTS[0];
+        server_config.seed = self.config.seed;
+        server_config.idle_timeout = NetDuration::from_micros(self.config.idle_timeout.as_micros() as u64);
+        let mut memory: ServerMemory = ServerMemory::new();
+        let mut board = Server::new(server_config, &mut board_port, &mut memory, now());
+        let mut gateway = Gateway::new(
+            &mut gw_port,
+            GATEWAY_MAC,
+            IpCidr::new(GATEWAY_IP.into(), 24),
+            BOARD_IP,
+            now(),
+        );
+
+        let mut events = Events::with_capacity(256);
+        let mut next_token = FIRST_STREAM;
+        loop {
+            if self.stop.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            // Accept new kernel connections and start their relays.
+            for (i, listener) in self.listeners.iter().enumerate() {
+                loop {
+                    match listener.accept() {
+                        Ok((mut stream, _)) => {
+                            while gateway.has_token(Token(next_token)) || next_token < FIRST_STREAM {
+                                next_token = next_token.wrapping_add(1);
+                            }
+                            let token = Token(next_token);
+                            next_token = next_token.wrapping_add(1);
+                            self.poll.registry().register(
+                                &mut stream,
+                                token,
+                                Interest::READABLE | Interest::WRITABLE,
+                            )?;
+                            let board_port = BOARD_PORTS.get(i).copied().unwrap_or(BOARD_PORTS[0]);
+                            if let Err(e) = gateway.connect(stream, token, board_port) {
+                                eprintln!("cuatro-sim: {e}");
+                            }
+                        }
+                        Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                        Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            eprintln!("cuatro-sim: accept: {e}");
+                            break;
+                        }
+                    }
+                }
+            }
+
+            // Run the link until it is quiet: every frame delivered, every
+            // byte relayed. Bounded so a pathological peer cannot wedge us.
+            let mut board_delay = None;
+            for _ in 0..10_000 {
+                let t = now();
+                board_delay = board.poll(t, &mut board_port);
+                let gw_changed = gateway.poll(t, &mut gw_port);
+                let relayed = gateway.relay(self.poll.registry());
+                if !gw_changed && !relayed && !board_port.has_pending() && !gw_port.has_pending() {
+                    break;
+                }
+            }
+            let t = now();
+            let gw_delay = gateway.poll_delay(t);
+            let delay = match (board_delay, gw_delay) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let timeout = delay.map(|d| Duration::from_micros(d.total_micros()));
+            match self.poll.poll(&mut events, timeout) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// A simulator running on its own thread (used by `cuatro play` and tests).
+pub struct Running {
+    addrs: Addrs,
+    stop: StopHandle,
+    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Running {
+    /// Binds and starts a simulator thread.
+    pub fn spawn(config: SimConfig) -> std::io::Result<Running> {
+        let sim = Sim::bind(config)?;
+        let addrs = sim.addrs();
+        let stop = sim.stop_handle();
+        let thread = std::thread::Builder::new()
+            .name("cuatro-sim".into())
+            .spawn(move || sim.run())?;
+        Ok(Running {
+            addrs,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Where it listens.
+    pub fn addrs(&self) -> Addrs {
+        self.addrs
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop.stop();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -59,6 +59,29 @@ impl Error {
         }
     }
 
+    /// Every error, in declaration order (the order of the compact
+    /// encoding's discriminants).
+    pub const ALL: [Error; 13] = [
+        Error::FrameEmpty,
+        Error::FrameTooLarge,
+        Error::BufferTooSmall,
+        Error::InvalidUtf8,
+        Error::InvalidJson,
+        Error::TooDeep,
+        Error::StringTooLong,
+        Error::WrongType,
+        Error::MissingField,
+        Error::UnknownTipo,
+        Error::NumberOutOfRange,
+        Error::InvalidCompact,
+        Error::ServerFull,
+    ];
+
+    /// Inverse of [`Error::code`].
+    pub fn from_code(code: &str) -> Option<Error> {
+        Error::ALL.into_iter().find(|e| e.code() == code)
+    }
+
     /// Whether the connection must close after reporting this error
     /// (the framing is out of sync, or the server has no room).
     pub const fn is_fatal(self) -> bool {

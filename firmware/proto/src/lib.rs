@@ -19,11 +19,15 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
+#[cfg(test)]
+extern crate std;
+
 pub mod classic;
 pub mod compact;
 mod error;
 pub mod frame;
 pub mod message;
+mod write;
 
 pub use error::Error;
 pub use message::{Action, Board, Cell, Estado, Event, Refusal, Reply, COLS, ROWS};
@@ -48,4 +52,38 @@ pub enum Codec {
     Classic,
     /// postcard encoding of the same messages.
     Compact,
+}
+
+impl Codec {
+    /// Decodes a client action payload in this encoding.
+    pub fn decode_action(self, payload: &[u8]) -> Result<Action, Error> {
+        match self {
+            Codec::Classic => classic::decode_action(payload),
+            Codec::Compact => compact::decode_action(payload),
+        }
+    }
+
+    /// Encodes a client action payload (no frame header); returns its length.
+    pub fn encode_action(self, a: &Action, out: &mut [u8]) -> Result<usize, Error> {
+        match self {
+            Codec::Classic => classic::encode_action(a, out),
+            Codec::Compact => compact::encode_action(a, out),
+        }
+    }
+
+    /// Encodes a server reply payload (no frame header); returns its length.
+    pub fn encode_reply(self, r: &Reply, out: &mut [u8]) -> Result<usize, Error> {
+        match self {
+            Codec::Classic => classic::encode_reply(r, out),
+            Codec::Compact => compact::encode_reply(r, out),
+        }
+    }
+
+    /// Upper bound of a reply payload in this encoding (always `<= MAX_FRAME`).
+    pub const fn max_reply_payload(self) -> usize {
+        match self {
+            Codec::Classic => classic::MAX_REPLY_PAYLOAD,
+            Codec::Compact => compact::MAX_REPLY_PAYLOAD,
+        }
+    }
 }

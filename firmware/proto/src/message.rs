@@ -1,6 +1,8 @@
 //! Encoding-independent messages: what a client asks and what the server answers.
 
 use crate::Error;
+use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
+use serde::ser::{SerializeSeq, SerializeTuple, Serializer};
 use serde::{Deserialize, Serialize};
 
 /// Number of rows of the board.
@@ -42,6 +44,21 @@ impl Cell {
         }
     }
 
+    /// The byte the compact encoding uses for this cell (`0`, `1`, `2`).
+    pub const fn as_u8(self) -> u8 {
+        self as u8
+    }
+
+    /// Inverse of [`Cell::as_u8`].
+    pub const fn from_u8(b: u8) -> Option<Cell> {
+        match b {
+            0 => Some(Cell::Empty),
+            1 => Some(Cell::Player),
+            2 => Some(Cell::Cpu),
+            _ => None,
+        }
+    }
+
     /// Inverse of [`Cell::as_char`].
     pub const fn from_char(c: u8) -> Option<Cell> {
         match c {
@@ -61,6 +78,124 @@ impl Cell {
 pub struct Board {
     /// `cells[row][col]`, row 0 is the top row.
     pub cells: [[Cell; COLS]; ROWS],
+}
+
+impl Board {
+    /// The classic row string of `row` (7 ASCII bytes from `" XO"`).
+    pub fn row_chars(&self, row: usize) -> Option<[u8; COLS]> {
+        let cells = self.cells.get(row)?;
+        let mut out = [b' '; COLS];
+        for (b, c) in out.iter_mut().zip(cells) {
+            *b = c.as_char();
+        }
+        Some(out)
+    }
+}
+
+impl Serialize for Board {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            let mut seq = s.serialize_seq(Some(ROWS))?;
+            for row in 0..ROWS {
+                let chars = self.row_chars(row).unwrap_or([b' '; COLS]);
+                // Always ASCII; the fallback only avoids a panic path
+                // (serde-json-core's `Error::custom` panics).
+                seq.serialize_element(core::str::from_utf8(&chars).unwrap_or("       "))?;
+            }
+            seq.end()
+        } else {
+            let mut tuple = s.serialize_tuple(ROWS * COLS)?;
+            for cell in self.cells.iter().flatten() {
+                tuple.serialize_element(&cell.as_u8())?;
+            }
+            tuple.end()
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Board {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if d.is_human_readable() {
+            d.deserialize_seq(RowsVisitor)
+        } else {
+            d.deserialize_tuple(ROWS * COLS, CellsVisitor)
+        }
+    }
+}
+
+/// Human-readable board: exactly 6 strings of exactly 7 of `" XO"`.
+struct RowsVisitor;
+
+impl<'de> Visitor<'de> for RowsVisitor {
+    type Value = Board;
+
+    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("6 strings of 7 characters from \" XO\"")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Board, A::Error> {
+        let mut board = Board::default();
+        for (i, row) in board.cells.iter_mut().enumerate() {
+            *row = seq
+                .next_element::<Row>()?
+                .ok_or_else(|| de::Error::invalid_length(i, &self))?
+                .0;
+        }
+        if seq.next_element::<IgnoredAny>()?.is_some() {
+            return Err(de::Error::invalid_length(ROWS + 1, &self));
+        }
+        Ok(board)
+    }
+}
+
+/// One classic row string.
+struct Row([Cell; COLS]);
+
+impl<'de> Deserialize<'de> for Row {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Row;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("7 characters from \" XO\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Row, E> {
+                let bad = || E::invalid_value(de::Unexpected::Str(v), &V);
+                if v.len() != COLS {
+                    return Err(bad());
+                }
+                let mut row = [Cell::Empty; COLS];
+                for (cell, &b) in row.iter_mut().zip(v.as_bytes()) {
+                    *cell = Cell::from_char(b).ok_or_else(bad)?;
+                }
+                Ok(Row(row))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// Compact board: 42 bytes, each `0`, `1` or `2`.
+struct CellsVisitor;
+
+impl<'de> Visitor<'de> for CellsVisitor {
+    type Value = Board;
+
+    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("42 cells")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Board, A::Error> {
+        let mut board = Board::default();
+        for (i, cell) in board.cells.iter_mut().flatten().enumerate() {
+            let b = seq
+                .next_element::<u8>()?
+                .ok_or_else(|| de::Error::invalid_length(i, &self))?;
+            *cell = Cell::from_u8(b)
+                .ok_or_else(|| de::Error::invalid_value(de::Unexpected::Unsigned(b.into()), &self))?;
+        }
+        Ok(board)
+    }
 }
 
 /// Where the session's game stands (the classic `estado` field).

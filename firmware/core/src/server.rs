@@ -1,0 +1,527 @@
+//! The smoltcp driver: a fixed pool of TCP sockets serving both game ports.
+//!
+//! [`Server`] is a thin driver around [`Session`]s. It owns a smoltcp
+//! [`Interface`] and a [`SocketSet`] built over a caller-provided
+//! [`ServerMemory`] (a `static` on a board), and is generic over any
+//! [`smoltcp::phy::Device`]; the caller passes the time in.
+//!
+//! Socket pool: one socket listens on each game port at all times (while a
+//! socket is free). A connection that arrives gets a [`Session`] if one is
+//! free, otherwise a "server full" reply and a close. Sockets come back to
+//! the pool when the connection closes, resets or idles out, without waiting
+//! in TIME-WAIT.
+
+use crate::session::{self, reply_bound, Output, Session, REPLY_CAPACITY};
+use cuatro_proto::Codec;
+use smoltcp::iface::{Config as IfaceConfig, Interface, SocketHandle, SocketSet, SocketStorage};
+use smoltcp::phy::Device;
+use smoltcp::socket::tcp::{self, State};
+pub use smoltcp::time::{Duration, Instant};
+use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, Ipv4Address, Ipv4Cidr};
+
+/// Default number of simultaneous game sessions.
+pub const SESSIONS: usize = 4;
+/// Sockets kept listening beyond the sessions: one per game port, so a
+/// client arriving when every session is busy still hears "server full".
+pub const LISTENERS: usize = 2;
+/// Default number of TCP sockets: every session plus the listeners.
+pub const SOCKETS: usize = SESSIONS + LISTENERS;
+/// Default receive buffer per socket (bytes). Also the TCP window: a full
+/// request frame fits, and any frame streams through in pieces.
+pub const RX_BUFFER: usize = 1024;
+/// Default transmit buffer per socket (bytes): at least one largest reply,
+/// so a reply is never truncated (see [`session::reply_bound`]).
+pub const TX_BUFFER: usize = 1024;
+/// How long a closing connection may take to finish before it is reset.
+pub const CLOSE_LINGER: Duration = Duration::from_secs(5);
+/// Default idle timeout of a session (the SPEC's 60 s).
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+const _: () = assert!(TX_BUFFER >= reply_bound(Codec::Classic));
+const _: () = assert!(TX_BUFFER >= reply_bound(Codec::Compact));
+
+/// A source of time for drivers that poll in a loop.
+pub trait Clock {
+    /// The current time.
+    fn now(&self) -> Instant;
+}
+
+/// Network and service settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// The interface's MAC address.
+    pub hardware_addr: EthernetAddress,
+    /// The interface's static IPv4 address and prefix.
+    pub ip: Ipv4Cidr,
+    /// Default gateway, if any.
+    pub gateway: Option<Ipv4Address>,
+    /// Classic game port; compact is `port_base + 1`.
+    pub port_base: u16,
+    /// A session with no input for this long loses its socket.
+    pub idle_timeout: Duration,
+    /// Seed of the CPU players (each session derives its own).
+    pub seed: u64,
+}
+
+impl Config {
+    /// Settings with the SPEC's defaults: ports 8080/8081, 60 s idle timeout.
+    pub const fn new(hardware_addr: EthernetAddress, ip: Ipv4Cidr) -> Self {
+        Config {
+            hardware_addr,
+            ip,
+            gateway: None,
+            port_base: 8080,
+            idle_timeout: IDLE_TIMEOUT,
+            seed: 0x6375_6174_726f,
+        }
+    }
+
+    fn codec_for(&self, port: u16) -> Option<Codec> {
+        if port == self.port_base {
+            Some(Codec::Classic)
+        } else if port == self.port_base.wrapping_add(1) {
+            Some(Codec::Compact)
+        } else {
+            None
+        }
+    }
+}
+
+/// What a socket of the pool is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Free: not listening, no connection.
+    Free,
+    /// Listening on a game port.
+    Listening(u16),
+    /// Serving the session at this index.
+    Serving(usize),
+    /// Final data sent and FIN queued; reclaimed once closed (or at the
+    /// deadline, by reset).
+    Closing(Instant),
+}
+
+/// One socket of the pool.
+#[derive(Debug, Clone, Copy)]
+pub struct Slot {
+    handle: Option<SocketHandle>,
+    role: Role,
+}
+
+impl Slot {
+    const EMPTY: Slot = Slot {
+        handle: None,
+        role: Role::Free,
+    };
+}
+
+/// Every byte the server needs beyond its own struct, with capacities as
+/// const generics (defaults: [`SESSIONS`], [`SOCKETS`], [`RX_BUFFER`],
+/// [`TX_BUFFER`]). Put it in a `static` on a board.
+pub struct ServerMemory<
+    'a,
+    const SESSIONS_N: usize = SESSIONS,
+    const SOCKETS_N: usize = SOCKETS,
+    const RX: usize = RX_BUFFER,
+    const TX: usize = TX_BUFFER,
+> {
+    storage: [SocketStorage<'a>; SOCKETS_N],
+    rx: [[u8; RX]; SOCKETS_N],
+    tx: [[u8; TX]; SOCKETS_N],
+    slots: [Slot; SOCKETS_N],
+    sessions: [Option<Session>; SESSIONS_N],
+    scratch: [u8; REPLY_CAPACITY],
+}
+
+impl<'a, const SE: usize, const SO: usize, const RX: usize, const TX: usize> Default
+    for ServerMemory<'a, SE, SO, RX, TX>
+{
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<'a, const SE: usize, const SO: usize, const RX: usize, const TX: usize>
+    ServerMemory<'a, SE, SO, RX, TX>
+{
+    /// Zeroed memory (usable in a `static`).
+    pub const fn new() -> Self {
+        const NO_SESSION: Option<Session> = None;
+        ServerMemory {
+            storage: [SocketStorage::EMPTY; SO],
+            rx: [[0; RX]; SO],
+            tx: [[0; TX]; SO],
+            slots: [Slot::EMPTY; SO],
+            sessions: [NO_SESSION; SE],
+            scratch: [0; REPLY_CAPACITY],
+        }
+    }
+}
+
+/// Counters, for logs and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Connections given a session.
+    pub accepted: u32,
+    /// Connections answered "server full".
+    pub rejected: u32,
+    /// Sessions ended by the idle timeout.
+    pub timed_out: u32,
+    /// Sessions currently open.
+    pub active: u32,
+}
+
+/// The game server on smoltcp.
+pub struct Server<'a> {
+    iface: Interface,
+    sockets: SocketSet<'a>,
+    slots: &'a mut [Slot],
+    sessions: &'a mut [Option<Session>],
+    scratch: &'a mut [u8],
+    config: Config,
+    next_seed: u64,
+    stats: Stats,
+}
+
+impl<'a> Server<'a> {
+    /// Builds the interface and the socket pool over `memory`.
+    pub fn new<D, const SE: usize, const SO: usize, const RX: usize, const TX: usize>(
+        config: Config,
+        device: &mut D,
+        memory: &'a mut ServerMemory<'a, SE, SO, RX, TX>,
+        now: Instant,
+    ) -> Self
+    where
+        D: Device + ?Sized,
+    {
+        let mut iface_config = IfaceConfig::new(HardwareAddress::Ethernet(config.hardware_addr));
+        iface_config.random_seed = config.seed;
+        let mut iface = Interface::new(iface_config, device, now);
+        iface.update_ip_addrs(|addrs| {
+            // The list has room for at least one address.
+            let _ = addrs.push(IpCidr::Ipv4(config.ip));
+        });
+        if let Some(gw) = config.gateway {
+            let _ = iface.routes_mut().add_default_ipv4_route(gw);
+        }
+
+        let ServerMemory {
+            storage,
+            rx,
+            tx,
+            slots,
+            sessions,
+            scratch,
+        } = memory;
+        let mut sockets = SocketSet::new(&mut storage[..]);
+        for ((rx, tx), slot) in rx.iter_mut().zip(tx.iter_mut()).zip(slots.iter_mut()) {
+            let mut socket = tcp::Socket::new(
+                tcp::SocketBuffer::new(&mut rx[..]),
+                tcp::SocketBuffer::new(&mut tx[..]),
+            );
+            // Request/response: never hold a reply back waiting for an ACK.
+            socket.set_nagle_enabled(false);
+            *slot = Slot {
+                handle: Some(sockets.add(socket)),
+                role: Role::Free,
+            };
+        }
+        let mut server = Server {
+            iface,
+            sockets,
+            slots: &mut slots[..],
+            sessions: &mut sessions[..],
+            scratch: &mut scratch[..],
+            next_seed: config.seed,
+            config,
+            stats: Stats::default(),
+        };
+        server.listen();
+        server
+    }
+
+    /// The smoltcp interface (addresses, routes).
+    pub fn interface(&mut self) -> &mut Interface {
+        &mut self.iface
+    }
+
+    /// The settings the server runs with.
+    pub const fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Counters since start.
+    pub fn stats(&self) -> Stats {
+        let mut s = self.stats;
+        s.active = self.sessions.iter().filter(|s| s.is_some()).count() as u32;
+        s
+    }
+
+    /// Processes everything pending: received packets, sessions, timers and
+    /// transmissions. Returns how long the caller may wait before polling
+    /// again if no packet arrives (`None`: only when one does).
+    pub fn poll<D: Device + ?Sized>(&mut self, now: Instant, device: &mut D) -> Option<Duration> {
+        // Bounded: each round either changes a socket's state or stops.
+        for _ in 0..4 {
+            self.iface.poll(now, device, &mut self.sockets);
+            if !self.service(now) {
+                break;
+            }
+        }
+        self.iface.poll(now, device, &mut self.sockets);
+        let stack = self.iface.poll_delay(now, &self.sockets);
+        let ours = self.next_deadline().map(|t| {
+            if t > now {
+                t - now
+            } else {
+                Duration::ZERO
+            }
+        });
+        match (stack, ours) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The earliest time a session idles out or a closing socket expires.
+    fn next_deadline(&self) -> Option<Instant> {
+        let idle = self.config.idle_timeout;
+        self.slots
+            .iter()
+            .filter_map(|slot| match slot.role {
+                Role::Serving(k) => self
+                    .sessions
+                    .get(k)
+                    .and_then(|s| s.as_ref())
+                    .map(|s| Instant::from_millis(s.last_activity_ms() as i64) + idle),
+                Role::Closing(deadline) => Some(deadline),
+                Role::Free | Role::Listening(_) => None,
+            })
+            .min()
+    }
+
+    /// Runs every socket's state machine once. Returns whether anything was
+    /// queued for transmission or a socket changed role.
+    fn service(&mut self, now: Instant) -> bool {
+        let mut changed = false;
+        for i in 0..self.slots.len() {
+            changed |= self.service_slot(i, now);
+        }
+        changed |= self.listen();
+        changed
+    }
+
+    fn service_slot(&mut self, i: usize, now: Instant) -> bool {
+        let Some(Slot {
+            handle: Some(handle),
+            role,
+        }) = self.slots.get(i).copied()
+        else {
+            return false;
+        };
+        let new_role = match role {
+            Role::Free => return false,
+            Role::Listening(port) => self.accept(handle, port, now),
+            Role::Serving(k) => self.serve(handle, k, now),
+            Role::Closing(deadline) => self.finish_close(handle, deadline, now),
+        };
+        if new_role == role {
+            // Data may still have been sent: serve() reports that by
+            // returning Serving with a changed queue, which the next
+            // interface poll transmits anyway.
+            return false;
+        }
+        if let Some(slot) = self.slots.get_mut(i) {
+            slot.role = new_role;
+        }
+        true
+    }
+
+    /// A listening socket: has a client arrived?
+    fn accept(&mut self, handle: SocketHandle, port: u16, now: Instant) -> Role {
+        let socket = self.sockets.get_mut::<tcp::Socket>(handle);
+        match socket.state() {
+            State::Listen | State::SynReceived => return Role::Listening(port),
+            State::Established | State::CloseWait => {}
+            _ => {
+                socket.abort();
+                return Role::Free;
+            }
+        }
+        let codec = self.config.codec_for(port).unwrap_or(Codec::Classic);
+        let free = self.sessions.iter().position(|s| s.is_none());
+        match free.and_then(|k| self.sessions.get_mut(k).map(|s| (k, s))) {
+            Some((k, entry)) => {
+                self.next_seed = self.next_seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let mut session = Session::new(codec, self.next_seed, now.total_millis() as u64);
+                let sent = session
+                    .greet(self.scratch)
+                    .ok()
+                    .and_then(|n| self.scratch.get(..n))
+                    .map(|frame| socket.send_slice(frame).ok() == Some(frame.len()));
+                if sent != Some(true) {
+                    socket.abort();
+                    return Role::Free;
+                }
+                *entry = Some(session);
+                self.stats.accepted = self.stats.accepted.wrapping_add(1);
+                log_debug(format_args!("session {k} opened on port {port}"));
+                Role::Serving(k)
+            }
+            None => {
+                self.stats.rejected = self.stats.rejected.wrapping_add(1);
+                if let Some(frame) = session::server_full(codec, self.scratch)
+                    .ok()
+                    .and_then(|n| self.scratch.get(..n))
+                {
+                    let _ = socket.send_slice(frame);
+                }
+                socket.close();
+                Role::Closing(now + CLOSE_LINGER)
+            }
+        }
+    }
+
+    /// A connected session: feed it what arrived, send what it answers.
+    fn serve(&mut self, handle: SocketHandle, k: usize, now: Instant) -> Role {
+        let socket = self.sockets.get_mut::<tcp::Socket>(handle);
+        let Some(Some(session)) = self.sessions.get_mut(k) else {
+            socket.abort();
+            return Role::Free;
+        };
+        let gone = matches!(
+            socket.state(),
+            State::Closed | State::TimeWait | State::Listen | State::SynSent | State::SynReceived
+        );
+        let idle_deadline =
+            Instant::from_millis(session.last_activity_ms() as i64) + self.config.idle_timeout;
+        if gone || now >= idle_deadline {
+            if !gone {
+                self.stats.timed_out = self.stats.timed_out.wrapping_add(1);
+                log_debug(format_args!("session {k} idle, reset"));
+            }
+            socket.abort();
+            release(self.sessions, k);
+            return Role::Free;
+        }
+
+        let room = reply_bound(session.codec());
+        let now_ms = now.total_millis() as u64;
+        // Bounded: every round consumes input or ends the loop.
+        for _ in 0..(RX_BUFFER_ROUNDS_MAX) {
+            if socket.send_capacity().saturating_sub(socket.send_queue()) < room {
+                break; // backpressure: wait for the client to read
+            }
+            if !socket.can_recv() {
+                break;
+            }
+            let scratch = &mut *self.scratch;
+            let step = socket.recv(|buf| {
+                let (n, out) = session.handle(buf, now_ms, scratch);
+                (n, (n, out))
+            });
+            let (consumed, output) = match step {
+                Ok(step) => step,
+                Err(_) => break,
+            };
+            match output {
+                Output::Nothing if consumed == 0 => break,
+                Output::Nothing => {}
+                Output::Reply { len, close } => {
+                    if let Some(frame) = self.scratch.get(..len) {
+                        // Room was checked above: this never truncates.
+                        let _ = socket.send_slice(frame);
+                    }
+                    if close {
+                        socket.close();
+                        release(self.sessions, k);
+                        return Role::Closing(now + CLOSE_LINGER);
+                    }
+                }
+                Output::Close => {
+                    socket.close();
+                    release(self.sessions, k);
+                    return Role::Closing(now + CLOSE_LINGER);
+                }
+            }
+        }
+        // The client closed its half and everything it sent is answered.
+        if !socket.may_recv() && socket.recv_queue() == 0 {
+            socket.close();
+            release(self.sessions, k);
+            return Role::Closing(now + CLOSE_LINGER);
+        }
+        Role::Serving(k)
+    }
+
+    /// A closing socket: reclaim it once the close completes or lingers too
+    /// long. TIME-WAIT is cut short so the socket serves the next client.
+    fn finish_close(&mut self, handle: SocketHandle, deadline: Instant, now: Instant) -> Role {
+        let socket = self.sockets.get_mut::<tcp::Socket>(handle);
+        // Discard anything the client still sends: the session is over.
+        while socket.can_recv() {
+            if socket.recv(|b| (b.len(), ())).is_err() {
+                break;
+            }
+        }
+        match socket.state() {
+            State::Closed | State::TimeWait => {
+                socket.abort();
+                Role::Free
+            }
+            _ if now >= deadline => {
+                socket.abort();
+                Role::Free
+            }
+            // Our FIN is acknowledged and everything sent: the client has what
+            // it needs; stop waiting for its FIN.
+            State::FinWait2 if socket.send_queue() == 0 => {
+                socket.abort();
+                Role::Free
+            }
+            _ => Role::Closing(deadline),
+        }
+    }
+
+    /// Makes sure a socket listens on each game port. Returns whether a
+    /// socket started listening.
+    fn listen(&mut self) -> bool {
+        let mut changed = false;
+        for port in [self.config.port_base, self.config.port_base.wrapping_add(1)] {
+            if self.slots.iter().any(|s| s.role == Role::Listening(port)) {
+                continue;
+            }
+            let Some(slot) = self.slots.iter_mut().find(|s| s.role == Role::Free) else {
+                return changed;
+            };
+            let Some(handle) = slot.handle else { continue };
+            let socket = self.sockets.get_mut::<tcp::Socket>(handle);
+            if socket.state() != State::Closed {
+                socket.abort();
+            }
+            if socket.listen(port).is_ok() {
+                slot.role = Role::Listening(port);
+                changed = true;
+            }
+        }
+        changed
+    }
+}
+
+fn release(sessions: &mut [Option<Session>], k: usize) {
+    if let Some(entry) = sessions.get_mut(k) {
+        *entry = None;
+    }
+}
+
+/// Upper bound on frames answered per socket per poll, so one chatty client
+/// cannot monopolise a poll.
+const RX_BUFFER_ROUNDS_MAX: usize = 64;
+
+#[cfg(feature = "log")]
+fn log_debug(args: core::fmt::Arguments<'_>) {
+    log::debug!("{args}");
+}
+
+#[cfg(not(feature = "log"))]
+fn log_debug(_args: core::fmt::Arguments<'_>) {}

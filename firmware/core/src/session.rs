@@ -1,0 +1,257 @@
+//! The sans-IO game session: bytes in, bytes out, time passed in.
+//!
+//! A [`Session`] owns one connection's frame decoder, its codec and its game.
+//! It never touches a socket: a driver (the smoltcp server in
+//! [`crate::server`], the std server on the kernel's TCP stack, a test) feeds
+//! it received bytes and writes out the frames it produces.
+//!
+//! ```
+//! use cuatro_core::session::{Output, Session, REPLY_CAPACITY};
+//! use cuatro_proto::{classic, frame, Codec, Estado, MAX_FRAME_LEN};
+//!
+//! let mut session = Session::new(Codec::Classic, 1, 0);
+//! let mut out = [0u8; REPLY_CAPACITY];
+//! let greeting_len = session.greet(&mut out).unwrap();
+//! assert!(greeting_len > 4);
+//!
+//! // The client asks for a new game; the request arrives in one segment.
+//! let mut request = [0u8; 64];
+//! let payload = br#"{"tipo": "\\juego_nuevo"}"#;
+//! let n = frame::encode_frame(payload, &mut request).unwrap();
+//! let (consumed, output) = session.handle(&request[..n], 10, &mut out);
+//! assert_eq!(consumed, n);
+//! let Output::Reply { len, close } = output else { panic!() };
+//! assert!(!close);
+//! let reply = classic::decode_reply(&out[4..len]).unwrap();
+//! assert_eq!(reply.estado, Estado::Jugando);
+//! ```
+
+use crate::cpu::{choose_column, Rng};
+use crate::game::{Game, MoveError, Outcome};
+use cuatro_proto::frame::{encode_frame_with, FrameDecoder};
+use cuatro_proto::{
+    classic, compact, Action, Board, Cell, Codec, Error, Estado, Event, Refusal, Reply, HEADER_LEN,
+    MAX_FRAME,
+};
+
+/// Bytes a driver must offer [`Session::handle`] and [`Session::greet`] for
+/// one reply frame: the largest reply either codec can produce, plus header.
+pub const REPLY_CAPACITY: usize = HEADER_LEN + MAX_REPLY_PAYLOAD;
+
+/// Largest reply payload of either codec.
+pub const MAX_REPLY_PAYLOAD: usize = max(classic::MAX_REPLY_PAYLOAD, compact::MAX_REPLY_PAYLOAD);
+
+const fn max(a: usize, b: usize) -> usize {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+
+/// Largest reply frame for `codec`: a driver may feed a session only when at
+/// least this much room is free in its transmit buffer (backpressure).
+pub const fn reply_bound(codec: Codec) -> usize {
+    HEADER_LEN
+        + match codec {
+            Codec::Classic => classic::MAX_REPLY_PAYLOAD,
+            Codec::Compact => compact::MAX_REPLY_PAYLOAD,
+        }
+}
+
+/// What [`Session::handle`] produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// Nothing yet: the bytes were a partial frame.
+    Nothing,
+    /// A reply frame of `len` bytes is at the start of the output buffer.
+    /// When `close` is set, the driver sends it and then closes the
+    /// connection; the session takes no further input.
+    Reply {
+        /// Length of the frame written to the output buffer.
+        len: usize,
+        /// Close the connection after sending this frame.
+        close: bool,
+    },
+    /// Close without a reply (only when the output buffer was too small).
+    Close,
+}
+
+/// One client's game session.
+#[derive(Debug)]
+pub struct Session {
+    codec: Codec,
+    decoder: FrameDecoder<MAX_FRAME>,
+    game: Option<Game>,
+    rng: Rng,
+    last_activity_ms: u64,
+    closed: bool,
+}
+
+impl Session {
+    /// A fresh session speaking `codec`; `seed` seeds its CPU player and
+    /// `now_ms` starts its idle clock.
+    pub const fn new(codec: Codec, seed: u64, now_ms: u64) -> Self {
+        Session {
+            codec,
+            decoder: FrameDecoder::new(),
+            game: None,
+            rng: Rng::new(seed),
+            last_activity_ms: now_ms,
+            closed: false,
+        }
+    }
+
+    /// The codec this session speaks.
+    pub const fn codec(&self) -> Codec {
+        self.codec
+    }
+
+    /// Whether the session has ended (after `\salir` or a framing error).
+    pub const fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Time of the last byte received, in milliseconds.
+    pub const fn last_activity_ms(&self) -> u64 {
+        self.last_activity_ms
+    }
+
+    /// Whether a frame is partly received.
+    pub fn mid_frame(&self) -> bool {
+        !self.decoder.is_idle()
+    }
+
+    /// Writes the greeting frame sent on connect (no game yet).
+    pub fn greet(&mut self, out: &mut [u8]) -> Result<usize, Error> {
+        let reply = self.reply(Event::Welcome, true, None);
+        encode(self.codec, &reply, out)
+    }
+
+    /// Feeds received bytes. Consumes them up to the end of the first
+    /// complete frame and answers it into `out` (which should hold
+    /// [`REPLY_CAPACITY`] bytes). Call again with the rest.
+    ///
+    /// Returns the number of bytes consumed and what was produced. Never
+    /// panics, whatever the bytes.
+    pub fn handle(&mut self, input: &[u8], now_ms: u64, out: &mut [u8]) -> (usize, Output) {
+        if self.closed {
+            return (0, Output::Nothing);
+        }
+        if !input.is_empty() {
+            self.last_activity_ms = now_ms;
+        }
+        let codec = self.codec;
+        let (consumed, decoded) = self.decoder.feed(input);
+        let (reply, close) = match decoded {
+            Ok(None) => return (consumed, Output::Nothing),
+            Ok(Some(payload)) => match codec.decode_action(payload) {
+                Ok(action) => self.act(action),
+                Err(e) => (self.reply(Event::Failed, true, Some(e)), false),
+            },
+            Err(e) => (self.reply(Event::Failed, false, Some(e)), true),
+        };
+        if close {
+            self.closed = true;
+        }
+        match encode(codec, &reply, out) {
+            Ok(len) => (consumed, Output::Reply { len, close }),
+            Err(_) => {
+                self.closed = true;
+                (consumed, Output::Close)
+            }
+        }
+    }
+
+    /// Applies one action to the game; returns the reply and whether to close.
+    fn act(&mut self, action: Action) -> (Reply, bool) {
+        match action {
+            Action::NewGame => {
+                self.game = Some(Game::new());
+                (self.reply(Event::NewGame, true, None), false)
+            }
+            Action::Quit => {
+                let reply = self.reply(Event::Goodbye, false, None);
+                self.game = None;
+                (reply, true)
+            }
+            Action::Move(col) => (self.play(col), false),
+        }
+    }
+
+    fn play(&mut self, col: i64) -> Reply {
+        let Some(mut game) = self.game else {
+            return self.reply(Event::Refused(Refusal::NoGame), true, None);
+        };
+        let player = match game.drop_piece(col, Cell::Player) {
+            Err(MoveError::OutOfRange) => {
+                return self.reply(Event::Refused(Refusal::OutOfRange(col)), true, None)
+            }
+            Err(MoveError::ColumnFull) => {
+                let c = u8::try_from(col).unwrap_or(u8::MAX);
+                return self.reply(Event::Refused(Refusal::ColumnFull(c)), true, None);
+            }
+            Ok(outcome) => outcome,
+        };
+        // `col` was accepted, so it is in 0..7.
+        let player_col = u8::try_from(col).unwrap_or(u8::MAX);
+        let (estado, cpu) = match player {
+            Outcome::Win => (Estado::Ganaste, None),
+            Outcome::Draw => (Estado::Empate, None),
+            Outcome::Continue => match choose_column(&game, &mut self.rng) {
+                // Cannot happen: a board that is not full has a legal column.
+                None => (Estado::Empate, None),
+                Some(c) => match game.drop_piece(i64::from(c), Cell::Cpu) {
+                    Ok(Outcome::Win) => (Estado::Perdiste, Some(c)),
+                    Ok(Outcome::Draw) => (Estado::Empate, Some(c)),
+                    Ok(Outcome::Continue) | Err(_) => (Estado::Jugando, Some(c)),
+                },
+            },
+        };
+        let reply = Reply {
+            continuar: true,
+            estado,
+            tablero: *game.board(),
+            event: Event::Played {
+                player: player_col,
+                cpu,
+            },
+            error: None,
+        };
+        // A finished game is forgotten; `\juego_nuevo` starts another.
+        self.game = (estado == Estado::Jugando).then_some(game);
+        reply
+    }
+
+    /// A reply describing the current game.
+    fn reply(&self, event: Event, continuar: bool, error: Option<Error>) -> Reply {
+        Reply {
+            continuar,
+            estado: if self.game.is_some() {
+                Estado::Jugando
+            } else {
+                Estado::SinJuego
+            },
+            tablero: self.game.map(|g| *g.board()).unwrap_or_default(),
+            event,
+            error,
+        }
+    }
+}
+
+/// Encodes `reply` as one frame for `codec` into `out`.
+pub fn encode(codec: Codec, reply: &Reply, out: &mut [u8]) -> Result<usize, Error> {
+    encode_frame_with(out, |payload| codec.encode_reply(reply, payload))
+}
+
+/// The frame sent to a client that connects when every session is taken.
+pub fn server_full(codec: Codec, out: &mut [u8]) -> Result<usize, Error> {
+    let reply = Reply {
+        continuar: false,
+        estado: Estado::SinJuego,
+        tablero: Board::default(),
+        event: Event::Failed,
+        error: Some(Error::ServerFull),
+    };
+    encode(codec, &reply, out)
+}

@@ -1,0 +1,70 @@
+//! A tiny bounds-checked byte writer for hand-built text (no `core::fmt`).
+
+use crate::Error;
+
+/// Appends bytes to a caller buffer; running out of room is
+/// [`Error::BufferTooSmall`], never a panic.
+pub(crate) struct Cursor<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl<'a> Cursor<'a> {
+    /// An empty cursor over `buf`.
+    pub(crate) fn new(buf: &'a mut [u8]) -> Self {
+        Cursor { buf, len: 0 }
+    }
+
+    /// Bytes written so far.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The bytes written so far.
+    #[cfg(test)]
+    pub(crate) fn written(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Appends raw bytes.
+    pub(crate) fn bytes(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let end = self.len + bytes.len();
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(Error::BufferTooSmall)?
+            .copy_from_slice(bytes);
+        self.len = end;
+        Ok(())
+    }
+
+    /// Appends a string.
+    pub(crate) fn str(&mut self, s: &str) -> Result<(), Error> {
+        self.bytes(s.as_bytes())
+    }
+
+    /// Appends the decimal digits of `v`.
+    pub(crate) fn u64(&mut self, mut v: u64) -> Result<(), Error> {
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        loop {
+            start -= 1;
+            if let Some(d) = digits.get_mut(start) {
+                // `v % 10 < 10`, so the cast cannot truncate.
+                *d = b'0' + (v % 10) as u8;
+            }
+            v /= 10;
+            if v == 0 || start == 0 {
+                break;
+            }
+        }
+        self.bytes(digits.get(start..).unwrap_or(&[]))
+    }
+
+    /// Appends the decimal digits of `v`, with a leading `-` when negative.
+    pub(crate) fn i64(&mut self, v: i64) -> Result<(), Error> {
+        if v < 0 {
+            self.bytes(b"-")?;
+        }
+        self.u64(v.unsigned_abs())
+    }
+}

@@ -1,0 +1,149 @@
+//! `cuatro serve`: the sans-IO core on the kernel's TCP stack.
+//!
+//! A thin driver: one thread per connection feeds [`Session::handle`] and
+//! writes its replies. The same limits as the board: a fixed number of
+//! sessions ("server full" beyond), an idle timeout.
+
+use cuatro_core::session::{self, Output, Session, REPLY_CAPACITY};
+use cuatro_proto::Codec;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Settings of the std server.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Classic on N, compact on N+1 (0: free ports).
+    pub port_base: u16,
+    /// Simultaneous sessions.
+    pub sessions: usize,
+    /// Idle timeout.
+    pub idle_timeout: Duration,
+    /// CPU seed.
+    pub seed: u64,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            port_base: 8080,
+            sessions: cuatro_core::server::SESSIONS,
+            idle_timeout: Duration::from_secs(60),
+            seed: 1,
+        }
+    }
+}
+
+/// Bound listeners.
+pub struct Serve {
+    config: ServeConfig,
+    listeners: Vec<(TcpListener, Codec)>,
+}
+
+impl Serve {
+    /// Binds 127.0.0.1 ports.
+    pub fn bind(config: ServeConfig) -> io::Result<Serve> {
+        let mut listeners = Vec::new();
+        for (offset, codec) in [(0u16, Codec::Classic), (1, Codec::Compact)] {
+            let port = if config.port_base == 0 { 0 } else { config.port_base.saturating_add(offset) };
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            let l = TcpListener::bind(addr)
+                .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
+            listeners.push((l, codec));
+        }
+        Ok(Serve { config, listeners })
+    }
+
+    /// The `ready` line.
+    pub fn ready_line(&self) -> String {
+        let addr = |i: usize| self.listeners.get(i).and_then(|(l, _)| l.local_addr().ok());
+        format!(
+            "ready classic={} compact={}",
+            addr(0).map(|a| a.to_string()).unwrap_or_default(),
+            addr(1).map(|a| a.to_string()).unwrap_or_default()
+        )
+    }
+
+    /// Serves forever.
+    pub fn run(self) -> io::Result<()> {
+        let active = Arc::new(AtomicUsize::new(0));
+        let seed = Arc::new(AtomicUsize::new(self.config.seed as usize));
+        let mut threads = Vec::new();
+        for (listener, codec) in self.listeners {
+            let active = active.clone();
+            let seed = seed.clone();
+            let config = self.config.clone();
+            threads.push(std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    let Ok(stream) = stream else { continue };
+                    let taken = active.fetch_add(1, Ordering::SeqCst);
+                    if taken >= config.sessions {
+                        active.fetch_sub(1, Ordering::SeqCst);
+                        let _ = reject(stream, codec);
+                        continue;
+                    }
+                    let s = seed.fetch_add(0x9E37_79B9, Ordering::SeqCst) as u64;
+                    let active = active.clone();
+                    let idle = config.idle_timeout;
+                    std::thread::spawn(move || {
+                        let _ = serve_one(stream, codec, s, idle);
+                        active.fetch_sub(1, Ordering::SeqCst);
+                    });
+                }
+            }));
+        }
+        for t in threads {
+            let _ = t.join();
+        }
+        Ok(())
+    }
+}
+
+fn reject(mut stream: TcpStream, codec: Codec) -> io::Result<()> {
+    let mut out = [0u8; REPLY_CAPACITY];
+    let n = session::server_full(codec, &mut out).map_err(|e| io::Error::other(e.to_string()))?;
+    stream.write_all(out.get(..n).unwrap_or_default())?;
+    stream.shutdown(std::net::Shutdown::Write)
+}
+
+/// Drives one session over a kernel TCP stream.
+pub fn serve_one(mut stream: TcpStream, codec: Codec, seed: u64, idle: Duration) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    stream.set_read_timeout(Some(idle))?;
+    let start = Instant::now();
+    let now_ms = || start.elapsed().as_millis() as u64;
+    let mut session = Session::new(codec, seed, now_ms());
+    let mut out = [0u8; REPLY_CAPACITY];
+    let n = session.greet(&mut out).map_err(|e| io::Error::other(e.to_string()))?;
+    stream.write_all(out.get(..n).unwrap_or_default())?;
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = match stream.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) => return Err(e), // includes the idle timeout
+        };
+        let mut input = buf.get(..n).unwrap_or_default();
+        // Answer every complete frame; coalesce the replies into one write.
+        let mut pending = Vec::new();
+        while !input.is_empty() {
+            let (used, output) = session.handle(input, now_ms(), &mut out);
+            input = input.get(used..).unwrap_or_default();
+            match output {
+                Output::Nothing if used == 0 => break,
+                Output::Nothing => {}
+                Output::Reply { len, close } => {
+                    pending.extend_from_slice(out.get(..len).unwrap_or_default());
+                    if close {
+                        stream.write_all(&pending)?;
+                        return stream.shutdown(std::net::Shutdown::Write);
+                    }
+                }
+                Output::Close => return Ok(()),
+            }
+        }
+        stream.write_all(&pending)?;
+    }
+}

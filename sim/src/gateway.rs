@@ -1,0 +1,218 @@
+//! The gateway: a smoltcp interface on the link's other end that relays
+//! connections accepted on 127.0.0.1 to the board, like QEMU's `hostfwd`.
+
+use crate::link::Port;
+use mio::net::TcpStream;
+use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
+use smoltcp::socket::tcp;
+use smoltcp::time::Instant;
+use smoltcp::wire::{EthernetAddress, IpAddress, IpCidr, Ipv4Address};
+use std::io::{ErrorKind, Read, Write};
+use std::net::Shutdown;
+
+/// Gateway-side socket buffers (host-sized; the board's are MCU-sized).
+pub const GATEWAY_BUFFER: usize = 64 * 1024;
+/// First local port of the gateway's connections to the board.
+const EPHEMERAL_BASE: u16 = 49152;
+
+/// One relayed connection: a kernel TCP stream and a smoltcp socket.
+struct Relay {
+    stream: TcpStream,
+    token: mio::Token,
+    handle: SocketHandle,
+    /// Bytes read from the kernel side not yet taken by the smoltcp socket.
+    inbound: Vec<u8>,
+    kernel_eof: bool,
+    board_eof_sent: bool,
+    kernel_shut: bool,
+    dead: bool,
+}
+
+/// The gateway interface and its relays.
+pub struct Gateway {
+    iface: Interface,
+    sockets: SocketSet<'static>,
+    relays: Vec<Relay>,
+    board_ip: Ipv4Address,
+    next_port: u16,
+}
+
+impl Gateway {
+    /// A gateway at `ip` on `port`'s link, relaying to `board_ip`.
+    pub fn new(port: &mut Port, mac: EthernetAddress, ip: IpCidr, board_ip: Ipv4Address, now: Instant) -> Self {
+        let mut iface = Interface::new(Config::new(mac.into()), port, now);
+        iface.update_ip_addrs(|a| {
+            let _ = a.push(ip);
+        });
+        Gateway {
+            iface,
+            sockets: SocketSet::new(vec![]),
+            relays: Vec::new(),
+            board_ip,
+            next_port: EPHEMERAL_BASE,
+        }
+    }
+
+    /// Relays a kernel connection to `board_port`.
+    pub fn connect(&mut self, stream: TcpStream, token: mio::Token, board_port: u16) -> std::io::Result<()> {
+        let mut socket = tcp::Socket::new(
+            tcp::SocketBuffer::new(vec![0; GATEWAY_BUFFER]),
+            tcp::SocketBuffer::new(vec![0; GATEWAY_BUFFER]),
+        );
+        socket.set_nagle_enabled(false);
+        let local = self.next_port;
+        self.next_port = if self.next_port == u16::MAX { EPHEMERAL_BASE } else { self.next_port + 1 };
+        socket
+            .connect(self.iface.context(), (IpAddress::Ipv4(self.board_ip), board_port), local)
+            .map_err(|e| std::io::Error::other(format!("connect to board: {e}")))?;
+        let _ = stream.set_nodelay(true);
+        let handle = self.sockets.add(socket);
+        self.relays.push(Relay {
+            stream,
+            token,
+            handle,
+            inbound: Vec::new(),
+            kernel_eof: false,
+            board_eof_sent: false,
+            kernel_shut: false,
+            dead: false,
+        });
+        Ok(())
+    }
+
+    /// Polls the interface; returns whether any socket changed.
+    pub fn poll(&mut self, now: Instant, port: &mut Port) -> bool {
+        self.iface.poll(now, port, &mut self.sockets) == smoltcp::iface::PollResult::SocketStateChanged
+    }
+
+    /// When the interface next needs polling.
+    pub fn poll_delay(&mut self, now: Instant) -> Option<smoltcp::time::Duration> {
+        self.iface.poll_delay(now, &self.sockets)
+    }
+
+    /// Moves bytes both ways on every relay; drops finished ones. Returns
+    /// whether any byte moved or a relay ended, and the tokens of the ended
+    /// relays' streams (for deregistration).
+    pub fn relay(&mut self, registry: &mio::Registry) -> bool {
+        let mut progress = false;
+        for r in &mut self.relays {
+            let socket = self.sockets.get_mut::<tcp::Socket>(r.handle);
+            progress |= pump(r, socket);
+        }
+        let before = self.relays.len();
+        let sockets = &mut self.sockets;
+        self.relays.retain_mut(|r| {
+            if r.dead {
+                let _ = registry.deregister(&mut r.stream);
+                sockets.remove(r.handle);
+                false
+            } else {
+                true
+            }
+        });
+        progress || self.relays.len() != before
+    }
+
+    /// Number of open relays.
+    pub fn len(&self) -> usize {
+        self.relays.len()
+    }
+
+    /// Whether no relay is open.
+    pub fn is_empty(&self) -> bool {
+        self.relays.is_empty()
+    }
+
+    /// Tokens in use (to pick a fresh one).
+    pub fn has_token(&self, token: mio::Token) -> bool {
+        self.relays.iter().any(|r| r.token == token)
+    }
+}
+
+/// Moves what it can between one kernel stream and its smoltcp socket.
+fn pump(r: &mut Relay, socket: &mut tcp::Socket) -> bool {
+    let mut progress = false;
+    // Board -> kernel.
+    while socket.can_recv() {
+        let res = socket.recv(|buf| match r.stream.write(buf) {
+            Ok(n) => (n, Ok(n)),
+            Err(e) => (0, Err(e)),
+        });
+        match res {
+            Ok(Ok(0)) => break,
+            Ok(Ok(_)) => progress = true,
+            Ok(Err(e)) if e.kind() == ErrorKind::WouldBlock => break,
+            Ok(Err(_)) | Err(_) => {
+                socket.abort();
+                r.dead = true;
+                return true;
+            }
+        }
+    }
+    // Kernel -> board, never reading more than the socket can take.
+    loop {
+        if !r.inbound.is_empty() {
+            match socket.send_slice(&r.inbound) {
+                Ok(n) if n > 0 => {
+                    r.inbound.drain(..n);
+                    progress = true;
+                }
+                _ => {}
+            }
+            if !r.inbound.is_empty() {
+                break;
+            }
+        }
+        if r.kernel_eof || !socket.may_send() {
+            break;
+        }
+        let room = socket.send_capacity() - socket.send_queue();
+        if room == 0 {
+            break;
+        }
+        let mut buf = vec![0u8; room.min(16 * 1024)];
+        match r.stream.read(&mut buf) {
+            Ok(0) => {
+                r.kernel_eof = true;
+                progress = true;
+            }
+            Ok(n) => {
+                buf.truncate(n);
+                r.inbound = buf;
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => {
+                socket.abort();
+                r.dead = true;
+                return true;
+            }
+        }
+    }
+    if r.kernel_eof && r.inbound.is_empty() && !r.board_eof_sent {
+        socket.close();
+        r.board_eof_sent = true;
+        progress = true;
+    }
+    // The board closed its side and everything reached the kernel.
+    let state = socket.state();
+    if state != tcp::State::SynSent && !socket.may_recv() && socket.recv_queue() == 0 {
+        if !r.kernel_shut {
+            let _ = r.stream.shutdown(Shutdown::Write);
+            r.kernel_shut = true;
+            progress = true;
+        }
+        match state {
+            tcp::State::CloseWait => {
+                socket.close();
+                progress = true;
+            }
+            tcp::State::Closed | tcp::State::TimeWait => {
+                r.dead = true;
+                progress = true;
+            }
+            _ => {}
+        }
+    }
+    progress
+}
