@@ -1,7 +1,9 @@
 //! A blocking game client over TCP, for either codec.
 
 use cuatro_proto::frame::{encode_frame_with, FrameDecoder};
-use cuatro_proto::{classic, compact, Action, Board, Codec, Error, Estado, Event, MAX_FRAME, MAX_FRAME_LEN};
+use cuatro_proto::{
+    classic, compact, Action, Board, Codec, Error, Estado, Event, MAX_FRAME, MAX_FRAME_LEN,
+};
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
@@ -34,7 +36,11 @@ pub struct Client {
 
 impl Client {
     /// Connects to `addr`, speaking `codec`.
-    pub fn connect(addr: impl ToSocketAddrs, codec: Codec, timeout: Duration) -> io::Result<Client> {
+    pub fn connect(
+        addr: impl ToSocketAddrs,
+        codec: Codec,
+        timeout: Duration,
+    ) -> io::Result<Client> {
         let mut last = io::Error::new(io::ErrorKind::InvalidInput, "no address");
         for a in addr.to_socket_addrs()? {
             match TcpStream::connect_timeout(&a, timeout) {
@@ -64,7 +70,8 @@ impl Client {
     pub fn send(&mut self, action: &Action) -> io::Result<()> {
         let mut frame = [0u8; MAX_FRAME_LEN];
         let codec = self.codec;
-        let n = encode_frame_with(&mut frame, |p| codec.encode_action(action, p)).map_err(proto_err)?;
+        let n =
+            encode_frame_with(&mut frame, |p| codec.encode_action(action, p)).map_err(proto_err)?;
         self.stream.write_all(&frame[..n])
     }
 
@@ -90,7 +97,10 @@ impl Client {
             let mut chunk = [0u8; 4096];
             let n = self.stream.read(&mut chunk)?;
             if n == 0 {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the server closed the connection"));
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the server closed the connection",
+                ));
             }
             self.buf.extend_from_slice(&chunk[..n]);
         }

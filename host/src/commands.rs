@@ -14,7 +14,8 @@ pub fn parse(line: &str) -> Option<Action> {
     }
     let mut parts = line.split(' ');
     let (cmd, n, rest) = (parts.next()?, parts.next()?, parts.next());
-    if rest.is_some() || cmd != "\\jugada" || n.is_empty() || !n.chars().all(|c| c.is_ascii_digit()) {
+    if rest.is_some() || cmd != "\\jugada" || n.is_empty() || !n.chars().all(|c| c.is_ascii_digit())
+    {
         return None;
     }
     // Like Python's int(): any size; beyond i64 the server refuses it anyway.
@@ -31,12 +32,25 @@ mod tests {
         assert_eq!(parse("\\salir\n"), Some(Action::Quit));
         assert_eq!(parse("\\jugada 3"), Some(Action::Move(3)));
         assert_eq!(parse("\\jugada 12"), Some(Action::Move(12)));
-        assert_eq!(parse("\\jugada 99999999999999999999999"), Some(Action::Move(i64::MAX)));
+        assert_eq!(
+            parse("\\jugada 99999999999999999999999"),
+            Some(Action::Move(i64::MAX))
+        );
     }
 
     #[test]
     fn everything_else_is_invalid() {
-        for bad in ["", "jugada 3", "\\jugada", "\\jugada -1", "\\jugada 3 4", "\\jugada  3", "\\jugada x", " \\salir", "\\juego_nuevo "] {
+        for bad in [
+            "",
+            "jugada 3",
+            "\\jugada",
+            "\\jugada -1",
+            "\\jugada 3 4",
+            "\\jugada  3",
+            "\\jugada x",
+            " \\salir",
+            "\\juego_nuevo ",
+        ] {
             assert_eq!(parse(bad), None, "{bad:?}");
         }
     }

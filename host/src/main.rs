@@ -9,7 +9,11 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
 
 #[derive(Parser, Debug)]
-#[command(name = "cuatro", version, about = "Connect Four against a no_std server on smoltcp")]
+#[command(
+    name = "cuatro",
+    version,
+    about = "Connect Four against a no_std server on smoltcp"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -47,7 +51,11 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Play { addr, classic, seed } => play(addr, classic, seed),
+        Command::Play {
+            addr,
+            classic,
+            seed,
+        } => play(addr, classic, seed),
         Command::Serve {
             port_base,
             sessions,
@@ -61,7 +69,11 @@ fn main() {
 }
 
 fn play(addr: Option<String>, classic: bool, seed: u64) -> anyhow::Result<()> {
-    let codec = if classic { Codec::Classic } else { Codec::Compact };
+    let codec = if classic {
+        Codec::Classic
+    } else {
+        Codec::Compact
+    };
     // With no address, the embedded default: the simulated board in-process.
     let (_sim, addr) = match addr {
         Some(a) => (None, a),
@@ -86,7 +98,9 @@ fn play(addr: Option<String>, classic: bool, seed: u64) -> anyhow::Result<()> {
     let mut lines = std::io::stdin().lock().lines();
     let mut out = std::io::stdout().lock();
     loop {
-        let reply = client.recv().with_context(|| format!("connection to {addr}"))?;
+        let reply = client
+            .recv()
+            .with_context(|| format!("connection to {addr}"))?;
         show(&mut out, &reply, color)?;
         if !reply.continuar {
             return Ok(());
@@ -105,7 +119,9 @@ fn play(addr: Option<String>, classic: bool, seed: u64) -> anyhow::Result<()> {
                 },
             }
         };
-        client.send(&action).with_context(|| format!("connection to {addr}"))?;
+        client
+            .send(&action)
+            .with_context(|| format!("connection to {addr}"))?;
     }
 }
 

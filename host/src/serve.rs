@@ -47,7 +47,11 @@ impl Serve {
     pub fn bind(config: ServeConfig) -> io::Result<Serve> {
         let mut listeners = Vec::new();
         for (offset, codec) in [(0u16, Codec::Classic), (1, Codec::Compact)] {
-            let port = if config.port_base == 0 { 0 } else { config.port_base.saturating_add(offset) };
+            let port = if config.port_base == 0 {
+                0
+            } else {
+                config.port_base.saturating_add(offset)
+            };
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
             let l = TcpListener::bind(addr)
                 .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
@@ -116,7 +120,9 @@ pub fn serve_one(mut stream: TcpStream, codec: Codec, seed: u64, idle: Duration)
     let now_ms = || start.elapsed().as_millis() as u64;
     let mut session = Session::new(codec, seed, now_ms());
     let mut out = [0u8; REPLY_CAPACITY];
-    let n = session.greet(&mut out).map_err(|e| io::Error::other(e.to_string()))?;
+    let n = session
+        .greet(&mut out)
+        .map_err(|e| io::Error::other(e.to_string()))?;
     stream.write_all(out.get(..n).unwrap_or_default())?;
     let mut buf = [0u8; 4096];
     loop {

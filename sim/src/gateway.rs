@@ -39,7 +39,13 @@ pub struct Gateway {
 
 impl Gateway {
     /// A gateway at `ip` on `port`'s link, relaying to `board_ip`.
-    pub fn new(port: &mut Port, mac: EthernetAddress, ip: IpCidr, board_ip: Ipv4Address, now: Instant) -> Self {
+    pub fn new(
+        port: &mut Port,
+        mac: EthernetAddress,
+        ip: IpCidr,
+        board_ip: Ipv4Address,
+        now: Instant,
+    ) -> Self {
         let mut iface = Interface::new(Config::new(mac.into()), port, now);
         iface.update_ip_addrs(|a| {
             let _ = a.push(ip);
@@ -54,16 +60,29 @@ impl Gateway {
     }
 
     /// Relays a kernel connection to `board_port`.
-    pub fn connect(&mut self, stream: TcpStream, token: mio::Token, board_port: u16) -> std::io::Result<()> {
+    pub fn connect(
+        &mut self,
+        stream: TcpStream,
+        token: mio::Token,
+        board_port: u16,
+    ) -> std::io::Result<()> {
         let mut socket = tcp::Socket::new(
             tcp::SocketBuffer::new(vec![0; GATEWAY_BUFFER]),
             tcp::SocketBuffer::new(vec![0; GATEWAY_BUFFER]),
         );
         socket.set_nagle_enabled(false);
         let local = self.next_port;
-        self.next_port = if self.next_port == u16::MAX { EPHEMERAL_BASE } else { self.next_port + 1 };
+        self.next_port = if self.next_port == u16::MAX {
+            EPHEMERAL_BASE
+        } else {
+            self.next_port + 1
+        };
         socket
-            .connect(self.iface.context(), (IpAddress::Ipv4(self.board_ip), board_port), local)
+            .connect(
+                self.iface.context(),
+                (IpAddress::Ipv4(self.board_ip), board_port),
+                local,
+            )
             .map_err(|e| std::io::Error::other(format!("connect to board: {e}")))?;
         let _ = stream.set_nodelay(true);
         let handle = self.sockets.add(socket);
@@ -82,7 +101,8 @@ impl Gateway {
 
     /// Polls the interface; returns whether any socket changed.
     pub fn poll(&mut self, now: Instant, port: &mut Port) -> bool {
-        self.iface.poll(now, port, &mut self.sockets) == smoltcp::iface::PollResult::SocketStateChanged
+        self.iface.poll(now, port, &mut self.sockets)
+            == smoltcp::iface::PollResult::SocketStateChanged
     }
 
     /// When the interface next needs polling.

@@ -104,11 +104,14 @@ impl Sim {
     pub fn bind(config: SimConfig) -> std::io::Result<Sim> {
         let poll = Poll::new()?;
         let bind = |offset: u16| -> std::io::Result<TcpListener> {
-            let port = if config.port_base == 0 { 0 } else { config.port_base.saturating_add(offset) };
+            let port = if config.port_base == 0 {
+                0
+            } else {
+                config.port_base.saturating_add(offset)
+            };
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
-            TcpListener::bind(addr).map_err(|e| {
-                std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}"))
-            })
+            TcpListener::bind(addr)
+                .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))
         };
         let mut listeners = [bind(0)?, bind(1)?];
         for (l, t) in listeners.iter_mut().zip(LISTENER_TOKENS) {
@@ -152,7 +155,8 @@ impl Sim {
         server_config.gateway = Some(GATEWAY_IP);
         server_config.port_base = BOARD_PORTS[0];
         server_config.seed = self.config.seed;
-        server_config.idle_timeout = NetDuration::from_micros(self.config.idle_timeout.as_micros() as u64);
+        server_config.idle_timeout =
+            NetDuration::from_micros(self.config.idle_timeout.as_micros() as u64);
         let mut memory: ServerMemory = ServerMemory::new();
         let mut board = Server::new(server_config, &mut board_port, &mut memory, now());
         let mut gateway = Gateway::new(
@@ -174,7 +178,8 @@ impl Sim {
                 loop {
                     match listener.accept() {
                         Ok((mut stream, _)) => {
-                            while gateway.has_token(Token(next_token)) || next_token < FIRST_STREAM {
+                            while gateway.has_token(Token(next_token)) || next_token < FIRST_STREAM
+                            {
                                 next_token = next_token.wrapping_add(1);
                             }
                             let token = Token(next_token);

@@ -61,7 +61,10 @@ pub fn choose_column(game: &Game, rng: &mut Rng) -> Option<u8> {
         return None;
     }
     let pick = rng.below(legal) as usize;
-    (0..COLS).filter(|&c| game.is_legal(c)).nth(pick).map(|c| c as u8)
+    (0..COLS)
+        .filter(|&c| game.is_legal(c))
+        .nth(pick)
+        .map(|c| c as u8)
 }
 
 #[cfg(test)]
@@ -101,7 +104,10 @@ mod tests {
         let expected = n / 6;
         for (c, &k) in counts.iter().enumerate() {
             if c != 2 {
-                assert!(k.abs_diff(expected) < expected / 10, "column {c}: {k} of {n}");
+                assert!(
+                    k.abs_diff(expected) < expected / 10,
+                    "column {c}: {k} of {n}"
+                );
             }
         }
     }
@@ -111,7 +117,11 @@ mod tests {
         let mut game = Game::new();
         for col in 0..7 {
             for row in 0..6 {
-                let who = if (row / 2 + col / 3 + col) % 2 == 0 { Cell::Player } else { Cell::Cpu };
+                let who = if (row % 2 + i32::from(col == 3)) % 2 == 0 {
+                    Cell::Player
+                } else {
+                    Cell::Cpu
+                };
                 let _ = game.drop_piece(col, who);
             }
         }

@@ -55,7 +55,10 @@ impl Game {
 
     /// Whether `col` can take another piece.
     pub fn is_legal(&self, col: usize) -> bool {
-        matches!(self.board.cells.first().and_then(|top| top.get(col)), Some(Cell::Empty))
+        matches!(
+            self.board.cells.first().and_then(|top| top.get(col)),
+            Some(Cell::Empty)
+        )
     }
 
     /// Drops `cell` into column `col` (any integer is accepted and checked).
@@ -173,7 +176,7 @@ mod tests {
         let setup = [(1, o), (2, o), (2, o), (3, o), (3, o), (3, p)];
         assert_eq!(play(&mut g, &setup), Outcome::Continue);
         assert_eq!(play(&mut g, &[(0, p), (1, p), (2, p)]), Outcome::Continue);
-        assert_eq!(g.board().cells[2][3], Cell::Player);
+        assert_eq!(g.board().cells[3][3], Cell::Player);
         let mut g2 = Game::new();
         let setup = [(1, o), (2, o), (2, o), (3, o), (3, o), (3, o)];
         play(&mut g2, &setup);
@@ -192,19 +195,22 @@ mod tests {
         let p = Cell::Player;
         let o = Cell::Cpu;
         let mut g = Game::new();
-        assert_eq!(play(&mut g, &[(0, p), (1, p), (2, p), (3, o)]), Outcome::Continue);
+        assert_eq!(
+            play(&mut g, &[(0, p), (1, p), (2, p), (3, o)]),
+            Outcome::Continue
+        );
         assert_eq!(play(&mut g, &[(4, p)]), Outcome::Continue);
     }
 
     #[test]
     fn full_board_without_a_line_is_a_draw() {
-        // Column pattern that never lines up four: fill columns in pairs of
-        // rows with alternating owners, shifting by column group.
+        // Columns alternate owners bottom-up; column 3 starts with the other
+        // owner, so no row, column or diagonal holds four.
         let mut g = Game::new();
         let mut last = Outcome::Continue;
         for col in 0..COLS as i64 {
             for row in 0..ROWS as i64 {
-                let flip = (row / 2 + col / 3 + col) % 2 == 0;
+                let flip = (row % 2 + i64::from(col == 3)) % 2 == 0;
                 let who = if flip { Cell::Player } else { Cell::Cpu };
                 last = g.drop_piece(col, who).unwrap();
                 if g.pieces() < CELLS {

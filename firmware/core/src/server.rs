@@ -270,13 +270,9 @@ impl<'a> Server<'a> {
         }
         self.iface.poll(now, device, &mut self.sockets);
         let stack = self.iface.poll_delay(now, &self.sockets);
-        let ours = self.next_deadline().map(|t| {
-            if t > now {
-                t - now
-            } else {
-                Duration::ZERO
-            }
-        });
+        let ours = self
+            .next_deadline()
+            .map(|t| if t > now { t - now } else { Duration::ZERO });
         match (stack, ours) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

@@ -2,10 +2,10 @@
 //! memory table quotes these numbers; change both together.
 #![allow(clippy::unwrap_used)]
 
+use core::mem::size_of;
 use cuatro_core::server::{RX_BUFFER, SOCKETS, TX_BUFFER};
 use cuatro_core::session::{Session, REPLY_CAPACITY};
 use cuatro_core::{Server, ServerMemory};
-use core::mem::size_of;
 
 /// The budget the README promises for the default configuration on the
 /// host (64-bit); the board's 32-bit build is smaller.
@@ -25,6 +25,13 @@ fn static_ram_is_pinned() {
     // Socket buffers are exactly what the constants say.
     assert!(memory >= buffers + cuatro_core::server::SESSIONS * session + REPLY_CAPACITY);
     // A session is its frame buffer plus a small state.
-    assert!(session <= cuatro_proto::MAX_FRAME + 160, "session grew: {session} B");
-    assert!(memory + server <= BUDGET, "static RAM {} B over budget {BUDGET} B", memory + server);
+    assert!(
+        session <= cuatro_proto::MAX_FRAME + 160,
+        "session grew: {session} B"
+    );
+    assert!(
+        memory + server <= BUDGET,
+        "static RAM {} B over budget {BUDGET} B",
+        memory + server
+    );
 }
