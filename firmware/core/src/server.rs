@@ -99,6 +99,8 @@ enum Role {
     /// Final data sent and FIN queued; reclaimed once closed (or at the
     /// deadline, by reset).
     Closing(Instant),
+    /// Aborted: the next interface poll sends the RST, then the socket is free.
+    Resetting,
 }
 
 /// One socket of the pool.
@@ -291,6 +293,8 @@ impl<'a> Server<'a> {
                     .and_then(|s| s.as_ref())
                     .map(|s| Instant::from_millis(s.last_activity_ms() as i64) + idle),
                 Role::Closing(deadline) => Some(deadline),
+                // Due at once: the RST is sent, the socket freed.
+                Role::Resetting => Some(Instant::ZERO),
                 Role::Free | Role::Listening(_) => None,
             })
             .min()
@@ -317,6 +321,7 @@ impl<'a> Server<'a> {
         };
         let new_role = match role {
             Role::Free => return false,
+            Role::Resetting => Role::Free,
             Role::Listening(port) => self.accept(handle, port, now),
             Role::Serving(k) => self.serve(handle, k, now),
             Role::Closing(deadline) => self.finish_close(handle, deadline, now),
@@ -341,7 +346,7 @@ impl<'a> Server<'a> {
             State::Established | State::CloseWait => {}
             _ => {
                 socket.abort();
-                return Role::Free;
+                return Role::Resetting;
             }
         }
         let codec = self.config.codec_for(port).unwrap_or(Codec::Classic);
@@ -357,7 +362,7 @@ impl<'a> Server<'a> {
                     .map(|frame| socket.send_slice(frame).ok() == Some(frame.len()));
                 if sent != Some(true) {
                     socket.abort();
-                    return Role::Free;
+                    return Role::Resetting;
                 }
                 *entry = Some(session);
                 self.stats.accepted = self.stats.accepted.wrapping_add(1);
@@ -383,7 +388,7 @@ impl<'a> Server<'a> {
         let socket = self.sockets.get_mut::<tcp::Socket>(handle);
         let Some(Some(session)) = self.sessions.get_mut(k) else {
             socket.abort();
-            return Role::Free;
+            return Role::Resetting;
         };
         let gone = matches!(
             socket.state(),
@@ -398,7 +403,7 @@ impl<'a> Server<'a> {
             }
             socket.abort();
             release(self.sessions, k);
-            return Role::Free;
+            return Role::Resetting;
         }
 
         let room = reply_bound(session.codec());
@@ -461,19 +466,15 @@ impl<'a> Server<'a> {
             }
         }
         match socket.state() {
+            // Closed: nothing left to send. TIME-WAIT: the client closed too;
+            // cut the wait short so the socket serves the next client.
             State::Closed | State::TimeWait => {
                 socket.abort();
-                Role::Free
+                Role::Resetting
             }
             _ if now >= deadline => {
                 socket.abort();
-                Role::Free
-            }
-            // Our FIN is acknowledged and everything sent: the client has what
-            // it needs; stop waiting for its FIN.
-            State::FinWait2 if socket.send_queue() == 0 => {
-                socket.abort();
-                Role::Free
+                Role::Resetting
             }
             _ => Role::Closing(deadline),
         }
