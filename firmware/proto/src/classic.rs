@@ -46,7 +46,7 @@ pub const MAX_MENSAJE: usize = 640;
 /// Upper bound of an encoded classic reply payload, in bytes. It fits in a
 /// frame: `MAX_REPLY_PAYLOAD <= MAX_FRAME` (tested against every reply
 /// shape, with the longest numbers).
-pub const MAX_REPLY_PAYLOAD: usize = 900;
+pub const MAX_REPLY_PAYLOAD: usize = 600;
 
 /// Decodes a client action.
 ///
@@ -88,10 +88,12 @@ pub fn decode_action(payload: &[u8]) -> Result<Action, Error> {
     }
     let mut tipo = None;
     let mut data = None;
-    let top = scan::scan(payload, |key, value| match key_name(payload.get(key.0..key.1)) {
-        KeyName::Tipo => tipo = Some(value),
-        KeyName::Data => data = Some(value),
-        KeyName::Other => {}
+    let top = scan::scan(payload, |key, value| {
+        match key_name(payload.get(key.0..key.1)) {
+            KeyName::Tipo => tipo = Some(value),
+            KeyName::Data => data = Some(value),
+            KeyName::Other => {}
+        }
     })?;
     if top != b'{' {
         return Err(Error::WrongType);
@@ -167,7 +169,10 @@ pub fn render_mensaje(reply: &Reply, out: &mut [u8]) -> Result<usize, Error> {
 pub fn encode_reply(reply: &Reply, out: &mut [u8]) -> Result<usize, Error> {
     let mut text = [0u8; MAX_MENSAJE];
     let len = render_mensaje(reply, &mut text)?;
-    let mensaje = text.get(..len).and_then(|t| core::str::from_utf8(t).ok()).unwrap_or("");
+    let mensaje = text
+        .get(..len)
+        .and_then(|t| core::str::from_utf8(t).ok())
+        .unwrap_or("");
     let wire = WireReply {
         mensaje,
         continuar: reply.continuar,

@@ -85,7 +85,10 @@ impl Error {
     /// Whether the connection must close after reporting this error
     /// (the framing is out of sync, or the server has no room).
     pub const fn is_fatal(self) -> bool {
-        matches!(self, Error::FrameEmpty | Error::FrameTooLarge | Error::ServerFull)
+        matches!(
+            self,
+            Error::FrameEmpty | Error::FrameTooLarge | Error::ServerFull
+        )
     }
 }
 

@@ -105,7 +105,9 @@ impl<const CAP: usize> FrameDecoder<CAP> {
         if self.header_len < HEADER_LEN {
             let take = (HEADER_LEN - self.header_len).min(input.len());
             let end = self.header_len + take;
-            if let (Some(dst), Some(src)) = (self.header.get_mut(self.header_len..end), input.get(..take)) {
+            if let (Some(dst), Some(src)) =
+                (self.header.get_mut(self.header_len..end), input.get(..take))
+            {
                 dst.copy_from_slice(src);
             }
             self.header_len = end;

@@ -17,7 +17,15 @@
 //!   [`Error::code`] is what travels in a reply's `error` field.
 #![no_std]
 #![deny(missing_docs)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 #[cfg(test)]
 extern crate std;
@@ -27,6 +35,8 @@ pub mod compact;
 mod error;
 pub mod frame;
 pub mod message;
+#[cfg(test)]
+mod test_util;
 mod write;
 
 pub use error::Error;
@@ -43,6 +53,10 @@ pub const HEADER_LEN: usize = 4;
 
 /// Largest whole frame (header + payload) either side ever writes or reads.
 pub const MAX_FRAME_LEN: usize = HEADER_LEN + MAX_FRAME;
+
+// Every reply fits in one frame, in either encoding.
+const _: () = assert!(classic::MAX_REPLY_PAYLOAD <= MAX_FRAME);
+const _: () = assert!(compact::MAX_REPLY_PAYLOAD <= MAX_FRAME);
 
 /// Which encoding a connection speaks. Chosen by port: classic on the base
 /// port, compact on base + 1.

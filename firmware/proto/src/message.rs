@@ -191,8 +191,9 @@ impl<'de> Visitor<'de> for CellsVisitor {
             let b = seq
                 .next_element::<u8>()?
                 .ok_or_else(|| de::Error::invalid_length(i, &self))?;
-            *cell = Cell::from_u8(b)
-                .ok_or_else(|| de::Error::invalid_value(de::Unexpected::Unsigned(b.into()), &self))?;
+            *cell = Cell::from_u8(b).ok_or_else(|| {
+                de::Error::invalid_value(de::Unexpected::Unsigned(b.into()), &self)
+            })?;
         }
         Ok(board)
     }

@@ -104,9 +104,13 @@ fn error_line(err: Error, w: &mut Cursor<'_>) -> Result<(), Error> {
         Error::InvalidJson => w.str("el mensaje no es JSON válido")?,
         Error::TooDeep => w.str("el JSON está anidado demasiado profundo")?,
         Error::StringTooLong => w.str("un texto del mensaje es demasiado largo")?,
-        Error::WrongType => w.str("un campo tiene el tipo equivocado (\"data\" debe ser un entero)")?,
+        Error::WrongType => {
+            w.str("un campo tiene el tipo equivocado (\"data\" debe ser un entero)")?
+        }
         Error::MissingField => w.str("falta un campo (\"tipo\", o \"data\" en \\jugada)")?,
-        Error::UnknownTipo => w.str("\"tipo\" desconocido: usa \\juego_nuevo, \\jugada o \\salir")?,
+        Error::UnknownTipo => {
+            w.str("\"tipo\" desconocido: usa \\juego_nuevo, \\jugada o \\salir")?
+        }
         Error::NumberOutOfRange => w.str("el número está fuera de rango")?,
         Error::InvalidCompact => w.str("el mensaje compacto (postcard) no es válido")?,
         Error::ServerFull => w.str("servidor lleno")?,
@@ -117,6 +121,7 @@ fn error_line(err: Error, w: &mut Cursor<'_>) -> Result<(), Error> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::message::Cell;

@@ -85,7 +85,11 @@ pub(crate) fn scan(text: &[u8], mut member: impl FnMut(Span, Span)) -> Result<u8
                         *stack.get_mut(depth).ok_or(Error::TooDeep)? = b;
                         depth += 1;
                         i += 1;
-                        want = if b == b'{' { Want::KeyOrClose } else { Want::ValueOrClose };
+                        want = if b == b'{' {
+                            Want::KeyOrClose
+                        } else {
+                            Want::ValueOrClose
+                        };
                         continue;
                     }
                     b'"' => i = string_end(text, i)?,

@@ -8,7 +8,10 @@ use std::vec::Vec;
 
 /// Feeds `chunks` one after another, collecting every frame (or the error
 /// that stopped the stream).
-fn decode_all<const CAP: usize>(dec: &mut FrameDecoder<CAP>, chunks: &[&[u8]]) -> Result<Vec<Vec<u8>>, Error> {
+fn decode_all<const CAP: usize>(
+    dec: &mut FrameDecoder<CAP>,
+    chunks: &[&[u8]],
+) -> Result<Vec<Vec<u8>>, Error> {
     let mut frames = Vec::new();
     for chunk in chunks {
         let mut rest = *chunk;
@@ -89,14 +92,17 @@ fn idle_tracking() {
     assert!(!dec.is_idle());
     assert_eq!(dec.feed(&[0, 2, b'x']), (3, Ok(None)));
     assert!(!dec.is_idle());
-    assert_eq!(dec.feed(&[b'y']), (1, Ok(Some(&b"xy"[..]))));
+    assert_eq!(dec.feed(b"y"), (1, Ok(Some(&b"xy"[..]))));
     assert!(dec.is_idle());
 }
 
 #[test]
 fn length_zero() {
     let mut dec = FrameDecoder::<8>::new();
-    assert_eq!(dec.feed(&[0, 0, 0, 0, 0, 0, 0, 1, b'x']), (4, Err(Error::FrameEmpty)));
+    assert_eq!(
+        dec.feed(&[0, 0, 0, 0, 0, 0, 0, 1, b'x']),
+        (4, Err(Error::FrameEmpty))
+    );
     assert_eq!(dec.failed(), Some(Error::FrameEmpty));
     assert!(!dec.is_idle());
 }
@@ -111,10 +117,16 @@ fn length_max_u32_split_header() {
 #[test]
 fn over_capacity_and_exactly_capacity() {
     let mut dec = FrameDecoder::<4>::new();
-    assert_eq!(dec.feed(&[0, 0, 0, 5, 1, 2, 3, 4, 5]), (4, Err(Error::FrameTooLarge)));
+    assert_eq!(
+        dec.feed(&[0, 0, 0, 5, 1, 2, 3, 4, 5]),
+        (4, Err(Error::FrameTooLarge))
+    );
 
     let mut dec = FrameDecoder::<4>::new();
-    assert_eq!(dec.feed(&[0, 0, 0, 4, 1, 2, 3, 4, 9]), (8, Ok(Some(&[1u8, 2, 3, 4][..]))));
+    assert_eq!(
+        dec.feed(&[0, 0, 0, 4, 1, 2, 3, 4, 9]),
+        (8, Ok(Some(&[1u8, 2, 3, 4][..])))
+    );
 
     // MAX_FRAME itself, and one more.
     let mut dec = FrameDecoder::<MAX_FRAME>::new();
@@ -137,7 +149,10 @@ fn failure_is_sticky_until_reset() {
     let mut dec = FrameDecoder::<8>::new();
     assert_eq!(dec.feed(&[0, 0, 1, 0]), (4, Err(Error::FrameTooLarge)));
     for _ in 0..3 {
-        assert_eq!(dec.feed(&[0, 0, 0, 1, b'a']), (0, Err(Error::FrameTooLarge)));
+        assert_eq!(
+            dec.feed(&[0, 0, 0, 1, b'a']),
+            (0, Err(Error::FrameTooLarge))
+        );
         assert_eq!(dec.feed(&[]), (0, Err(Error::FrameTooLarge)));
     }
     dec.reset();
@@ -161,7 +176,10 @@ fn header_writer() {
     write_header(MAX_FRAME, &mut out).unwrap();
     assert_eq!(out, [0, 0, 4, 0]);
     assert_eq!(write_header(0, &mut out), Err(Error::FrameEmpty));
-    assert_eq!(write_header(MAX_FRAME + 1, &mut out), Err(Error::FrameTooLarge));
+    assert_eq!(
+        write_header(MAX_FRAME + 1, &mut out),
+        Err(Error::FrameTooLarge)
+    );
     assert_eq!(write_header(3, &mut out[..3]), Err(Error::BufferTooSmall));
 }
 
@@ -179,12 +197,27 @@ fn frame_encoders() {
     })
     .unwrap();
     assert_eq!(&out[..n], &[0, 0, 0, 2, b'o', b'k']);
-    assert_eq!(encode_frame_with(&mut out, |_| Ok(0)), Err(Error::FrameEmpty));
-    assert_eq!(encode_frame_with(&mut out, |_| Ok(5)), Err(Error::BufferTooSmall));
-    assert_eq!(encode_frame_with(&mut out, |_| Err(Error::InvalidJson)), Err(Error::InvalidJson));
-    assert_eq!(encode_frame_with(&mut out[..3], |_| Ok(1)), Err(Error::BufferTooSmall));
+    assert_eq!(
+        encode_frame_with(&mut out, |_| Ok(0)),
+        Err(Error::FrameEmpty)
+    );
+    assert_eq!(
+        encode_frame_with(&mut out, |_| Ok(5)),
+        Err(Error::BufferTooSmall)
+    );
+    assert_eq!(
+        encode_frame_with(&mut out, |_| Err(Error::InvalidJson)),
+        Err(Error::InvalidJson)
+    );
+    assert_eq!(
+        encode_frame_with(&mut out[..3], |_| Ok(1)),
+        Err(Error::BufferTooSmall)
+    );
     let mut big = [0u8; MAX_FRAME_LEN + 8];
-    assert_eq!(encode_frame_with(&mut big, |_| Ok(MAX_FRAME + 1)), Err(Error::FrameTooLarge));
+    assert_eq!(
+        encode_frame_with(&mut big, |_| Ok(MAX_FRAME + 1)),
+        Err(Error::FrameTooLarge)
+    );
 }
 
 proptest! {
