@@ -9,6 +9,7 @@
 
 pub mod gateway;
 pub mod link;
+pub mod upload;
 
 use cuatro_core::{Config as ServerConfig, Server, ServerMemory};
 use gateway::Gateway;
@@ -18,6 +19,7 @@ use smoltcp::time::{Duration as NetDuration, Instant as NetInstant};
 use smoltcp::wire::{EthernetAddress, IpCidr, Ipv4Address, Ipv4Cidr};
 use std::io::ErrorKind;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,8 +32,8 @@ pub const GATEWAY_IP: Ipv4Address = Ipv4Address::new(10, 0, 2, 2);
 pub const BOARD_MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x15]);
 /// The gateway's MAC address.
 pub const GATEWAY_MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x02]);
-/// The board's game ports (classic, compact) inside the link.
-pub const BOARD_PORTS: [u16; 2] = [8080, 8081];
+/// The board's ports (classic, compact, upload) inside the link.
+pub const BOARD_PORTS: [u16; 3] = [8080, 8081, 8082];
 
 /// Simulator settings.
 #[derive(Debug, Clone)]
@@ -42,6 +44,10 @@ pub struct SimConfig {
     pub seed: u64,
     /// The board's idle timeout.
     pub idle_timeout: Duration,
+    /// Where uploads are stored.
+    pub upload_dir: PathBuf,
+    /// Largest upload accepted, in bytes.
+    pub upload_max: u64,
 }
 
 impl Default for SimConfig {
@@ -50,6 +56,8 @@ impl Default for SimConfig {
             port_base: 8080,
             seed: 1,
             idle_timeout: Duration::from_secs(60),
+            upload_dir: PathBuf::from(upload::DEFAULT_DIR),
+            upload_max: upload::DEFAULT_MAX,
         }
     }
 }
@@ -61,24 +69,29 @@ pub struct Addrs {
     pub classic: SocketAddr,
     /// Compact game port.
     pub compact: SocketAddr,
+    /// File upload port.
+    pub upload: SocketAddr,
 }
 
 impl Addrs {
     /// The `ready` line printed once every port accepts connections.
     pub fn ready_line(&self) -> String {
-        format!("ready classic={} compact={}", self.classic, self.compact)
+        format!(
+            "ready classic={} compact={} upload={}",
+            self.classic, self.compact, self.upload
+        )
     }
 }
 
-const LISTENER_TOKENS: [Token; 2] = [Token(0), Token(1)];
-const WAKER: Token = Token(2);
-const FIRST_STREAM: usize = 3;
+const LISTENER_TOKENS: [Token; 3] = [Token(0), Token(1), Token(2)];
+const WAKER: Token = Token(3);
+const FIRST_STREAM: usize = 4;
 
 /// A bound simulator, ready to [`run`](Sim::run).
 pub struct Sim {
     config: SimConfig,
     poll: Poll,
-    listeners: [TcpListener; 2],
+    listeners: [TcpListener; 3],
     addrs: Addrs,
     stop: Arc<AtomicBool>,
     waker: Arc<Waker>,
@@ -113,13 +126,14 @@ impl Sim {
             TcpListener::bind(addr)
                 .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))
         };
-        let mut listeners = [bind(0)?, bind(1)?];
+        let mut listeners = [bind(0)?, bind(1)?, bind(2)?];
         for (l, t) in listeners.iter_mut().zip(LISTENER_TOKENS) {
             poll.registry().register(l, t, Interest::READABLE)?;
         }
         let addrs = Addrs {
             classic: listeners[0].local_addr()?,
             compact: listeners[1].local_addr()?,
+            upload: listeners[2].local_addr()?,
         };
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
         Ok(Sim {
@@ -157,8 +171,10 @@ impl Sim {
         server_config.seed = self.config.seed;
         server_config.idle_timeout =
             NetDuration::from_micros(self.config.idle_timeout.as_micros() as u64);
+        let storage = upload::DirStorage::new(&self.config.upload_dir, self.config.upload_max);
         let mut memory: ServerMemory = ServerMemory::new();
-        let mut board = Server::new(server_config, &mut board_port, &mut memory, now());
+        let mut board =
+            Server::with_storage(server_config, &mut board_port, &mut memory, now(), storage);
         let mut gateway = Gateway::new(
             &mut gw_port,
             GATEWAY_MAC,

@@ -19,6 +19,12 @@ struct Args {
     /// Idle timeout of a game session, in seconds.
     #[arg(long, default_value_t = 60)]
     idle_timeout: u64,
+    /// Directory for uploaded files (`recibido-<n>.bin`).
+    #[arg(long, default_value = sim::upload::DEFAULT_DIR)]
+    upload_dir: std::path::PathBuf,
+    /// Largest upload accepted, in bytes (larger files get `Error: ...`).
+    #[arg(long, default_value_t = sim::upload::DEFAULT_MAX)]
+    upload_max: u64,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -27,6 +33,8 @@ fn main() -> anyhow::Result<()> {
         port_base: args.port_base,
         seed: args.seed,
         idle_timeout: Duration::from_secs(args.idle_timeout),
+        upload_dir: args.upload_dir,
+        upload_max: args.upload_max,
     })
     .context("cuatro-sim")?;
     let stop = sim.stop_handle();

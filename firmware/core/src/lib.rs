@@ -24,6 +24,7 @@ pub mod cpu;
 pub mod game;
 pub mod server;
 pub mod session;
+pub mod upload;
 
 pub use server::{Clock, Config, Server, ServerMemory, Stats};
 pub use session::Session;

@@ -12,6 +12,7 @@
 //! in TIME-WAIT.
 
 use crate::session::{self, reply_bound, Output, Session, REPLY_CAPACITY};
+use crate::upload::{self, NoStorage, Storage, Upload, UploadOutput};
 use cuatro_proto::Codec;
 use smoltcp::iface::{Config as IfaceConfig, Interface, SocketHandle, SocketSet, SocketStorage};
 use smoltcp::phy::Device;
@@ -32,6 +33,17 @@ pub const RX_BUFFER: usize = 1024;
 /// Default transmit buffer per socket (bytes): at least one largest reply,
 /// so a reply is never truncated (see [`session::reply_bound`]).
 pub const TX_BUFFER: usize = 1024;
+/// Sockets of the upload service (port base + 2): one upload at a time.
+pub const UPLOAD_SOCKETS: usize = 1;
+/// Default socket-set capacity: game sockets plus the upload socket.
+pub const SOCKET_STORAGE: usize = SOCKETS + UPLOAD_SOCKETS;
+/// Default receive buffer of the upload socket (bytes): the TCP window of
+/// an upload, and the one buffer the file streams through into storage.
+pub const UPLOAD_RX_BUFFER: usize = 4096;
+/// Transmit buffer of the upload socket: room for its one raw reply.
+pub const UPLOAD_TX_BUFFER: usize = 128;
+const _: () = assert!(UPLOAD_TX_BUFFER >= upload::REPLY_CAPACITY);
+
 /// How long a closing connection may take to finish before it is reset.
 pub const CLOSE_LINGER: Duration = Duration::from_secs(5);
 /// Default idle timeout of a session (the SPEC's 60 s).
@@ -118,46 +130,88 @@ impl Slot {
 }
 
 /// Every byte the server needs beyond its own struct, with capacities as
-/// const generics (defaults: [`SESSIONS`], [`SOCKETS`], [`RX_BUFFER`],
-/// [`TX_BUFFER`]). Put it in a `static` on a board.
+/// const generics. Put it in a `static` on a board.
+///
+/// - `SESSIONS_N` game sessions (default [`SESSIONS`]);
+/// - `SOCKETS_N` game sockets (default [`SOCKETS`]), each with `RX` and `TX`
+///   bytes of buffers (defaults [`RX_BUFFER`], [`TX_BUFFER`]);
+/// - `STORAGE_N` socket-set slots: must be `SOCKETS_N + 1` (the upload
+///   socket; default [`SOCKET_STORAGE`]);
+/// - `UPLOAD_RX` bytes of upload receive buffer (default [`UPLOAD_RX_BUFFER`]).
 pub struct ServerMemory<
     'a,
     const SESSIONS_N: usize = SESSIONS,
     const SOCKETS_N: usize = SOCKETS,
     const RX: usize = RX_BUFFER,
     const TX: usize = TX_BUFFER,
+    const STORAGE_N: usize = SOCKET_STORAGE,
+    const UPLOAD_RX: usize = UPLOAD_RX_BUFFER,
 > {
-    storage: [SocketStorage<'a>; SOCKETS_N],
+    storage: [SocketStorage<'a>; STORAGE_N],
     rx: [[u8; RX]; SOCKETS_N],
     tx: [[u8; TX]; SOCKETS_N],
     slots: [Slot; SOCKETS_N],
     sessions: [Option<Session>; SESSIONS_N],
     scratch: [u8; REPLY_CAPACITY],
+    upload_rx: [u8; UPLOAD_RX],
+    upload_tx: [u8; UPLOAD_TX_BUFFER],
 }
 
-impl<'a, const SE: usize, const SO: usize, const RX: usize, const TX: usize> Default
-    for ServerMemory<'a, SE, SO, RX, TX>
+impl<
+        'a,
+        const SE: usize,
+        const SO: usize,
+        const RX: usize,
+        const TX: usize,
+        const ST: usize,
+        const URX: usize,
+    > Default for ServerMemory<'a, SE, SO, RX, TX, ST, URX>
 {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<'a, const SE: usize, const SO: usize, const RX: usize, const TX: usize>
-    ServerMemory<'a, SE, SO, RX, TX>
+impl<
+        'a,
+        const SE: usize,
+        const SO: usize,
+        const RX: usize,
+        const TX: usize,
+        const ST: usize,
+        const URX: usize,
+    > ServerMemory<'a, SE, SO, RX, TX, ST, URX>
 {
     /// Zeroed memory (usable in a `static`).
     pub const fn new() -> Self {
         const NO_SESSION: Option<Session> = None;
+        const { assert!(ST == SO + UPLOAD_SOCKETS, "STORAGE_N must be SOCKETS_N + 1") };
         ServerMemory {
-            storage: [SocketStorage::EMPTY; SO],
+            storage: [SocketStorage::EMPTY; ST],
             rx: [[0; RX]; SO],
             tx: [[0; TX]; SO],
             slots: [Slot::EMPTY; SO],
             sessions: [NO_SESSION; SE],
             scratch: [0; REPLY_CAPACITY],
+            upload_rx: [0; URX],
+            upload_tx: [0; UPLOAD_TX_BUFFER],
         }
     }
+}
+
+/// The upload socket's state.
+#[derive(Debug, Clone, Copy)]
+enum UploadRole {
+    /// Not listening (no storage, or between connections).
+    Free,
+    /// Listening on the upload port.
+    Listening,
+    /// Receiving a file.
+    Active(Upload),
+    /// Reply sent, FIN queued.
+    Closing(Instant),
+    /// Aborted; freed after the next interface poll.
+    Resetting,
 }
 
 /// Counters, for logs and tests.
@@ -171,27 +225,68 @@ pub struct Stats {
     pub timed_out: u32,
     /// Sessions currently open.
     pub active: u32,
+    /// Uploads stored completely.
+    pub uploads: u32,
+    /// Uploads that ended early (closed, reset, stalled).
+    pub uploads_failed: u32,
 }
 
-/// The game server on smoltcp.
-pub struct Server<'a> {
+/// The game server on smoltcp, with an upload service into `S`.
+pub struct Server<'a, S: Storage = NoStorage> {
     iface: Interface,
     sockets: SocketSet<'a>,
     slots: &'a mut [Slot],
     sessions: &'a mut [Option<Session>],
     scratch: &'a mut [u8],
+    upload_handle: SocketHandle,
+    upload_role: UploadRole,
+    storage: S,
     config: Config,
     next_seed: u64,
     stats: Stats,
 }
 
-impl<'a> Server<'a> {
-    /// Builds the interface and the socket pool over `memory`.
-    pub fn new<D, const SE: usize, const SO: usize, const RX: usize, const TX: usize>(
+impl<'a> Server<'a, NoStorage> {
+    /// Builds the interface and the socket pool over `memory`; no upload
+    /// service (see [`Server::with_storage`]).
+    pub fn new<
+        D,
+        const SE: usize,
+        const SO: usize,
+        const RX: usize,
+        const TX: usize,
+        const ST: usize,
+        const URX: usize,
+    >(
         config: Config,
         device: &mut D,
-        memory: &'a mut ServerMemory<'a, SE, SO, RX, TX>,
+        memory: &'a mut ServerMemory<'a, SE, SO, RX, TX, ST, URX>,
         now: Instant,
+    ) -> Self
+    where
+        D: Device + ?Sized,
+    {
+        Server::with_storage(config, device, memory, now, NoStorage)
+    }
+}
+
+impl<'a, S: Storage> Server<'a, S> {
+    /// Builds the interface and the socket pool over `memory`, with uploads
+    /// (port base + 2) streamed into `storage`.
+    pub fn with_storage<
+        D,
+        const SE: usize,
+        const SO: usize,
+        const RX: usize,
+        const TX: usize,
+        const ST: usize,
+        const URX: usize,
+    >(
+        config: Config,
+        device: &mut D,
+        memory: &'a mut ServerMemory<'a, SE, SO, RX, TX, ST, URX>,
+        now: Instant,
+        storage: S,
     ) -> Self
     where
         D: Device + ?Sized,
@@ -208,14 +303,16 @@ impl<'a> Server<'a> {
         }
 
         let ServerMemory {
-            storage,
+            storage: socket_storage,
             rx,
             tx,
             slots,
             sessions,
             scratch,
+            upload_rx,
+            upload_tx,
         } = memory;
-        let mut sockets = SocketSet::new(&mut storage[..]);
+        let mut sockets = SocketSet::new(&mut socket_storage[..]);
         for ((rx, tx), slot) in rx.iter_mut().zip(tx.iter_mut()).zip(slots.iter_mut()) {
             let mut socket = tcp::Socket::new(
                 tcp::SocketBuffer::new(&mut rx[..]),
@@ -228,12 +325,21 @@ impl<'a> Server<'a> {
                 role: Role::Free,
             };
         }
+        let mut upload_socket = tcp::Socket::new(
+            tcp::SocketBuffer::new(&mut upload_rx[..]),
+            tcp::SocketBuffer::new(&mut upload_tx[..]),
+        );
+        upload_socket.set_nagle_enabled(false);
+        let upload_handle = sockets.add(upload_socket);
         let mut server = Server {
             iface,
             sockets,
             slots: &mut slots[..],
             sessions: &mut sessions[..],
             scratch: &mut scratch[..],
+            upload_handle,
+            upload_role: UploadRole::Free,
+            storage,
             next_seed: config.seed,
             config,
             stats: Stats::default(),
@@ -245,6 +351,16 @@ impl<'a> Server<'a> {
     /// The smoltcp interface (addresses, routes).
     pub fn interface(&mut self) -> &mut Interface {
         &mut self.iface
+    }
+
+    /// The upload storage.
+    pub fn storage(&self) -> &S {
+        &self.storage
+    }
+
+    /// The upload storage, mutably.
+    pub fn storage_mut(&mut self) -> &mut S {
+        &mut self.storage
     }
 
     /// The settings the server runs with.
@@ -284,6 +400,14 @@ impl<'a> Server<'a> {
     /// The earliest time a session idles out or a closing socket expires.
     fn next_deadline(&self) -> Option<Instant> {
         let idle = self.config.idle_timeout;
+        let upload = match self.upload_role {
+            UploadRole::Active(up) => {
+                Some(Instant::from_millis(up.last_activity_ms() as i64) + idle)
+            }
+            UploadRole::Closing(deadline) => Some(deadline),
+            UploadRole::Resetting => Some(Instant::ZERO),
+            UploadRole::Free | UploadRole::Listening => None,
+        };
         self.slots
             .iter()
             .filter_map(|slot| match slot.role {
@@ -297,6 +421,7 @@ impl<'a> Server<'a> {
                 Role::Resetting => Some(Instant::ZERO),
                 Role::Free | Role::Listening(_) => None,
             })
+            .chain(upload)
             .min()
     }
 
@@ -307,8 +432,111 @@ impl<'a> Server<'a> {
         for i in 0..self.slots.len() {
             changed |= self.service_slot(i, now);
         }
+        changed |= self.service_upload(now);
         changed |= self.listen();
         changed
+    }
+
+    /// Runs the upload socket's state machine once; returns whether its role
+    /// changed.
+    fn service_upload(&mut self, now: Instant) -> bool {
+        let before = self.upload_role;
+        let socket = self.sockets.get_mut::<tcp::Socket>(self.upload_handle);
+        let storage = &mut self.storage;
+        let port = self.config.port_base.wrapping_add(2);
+        let idle = self.config.idle_timeout;
+        self.upload_role = match self.upload_role {
+            UploadRole::Free => {
+                if socket.state() != State::Closed {
+                    socket.abort();
+                }
+                match socket.listen(port) {
+                    Ok(()) => UploadRole::Listening,
+                    Err(_) => UploadRole::Free,
+                }
+            }
+            UploadRole::Resetting => UploadRole::Free,
+            UploadRole::Listening => match socket.state() {
+                State::Listen | State::SynReceived => UploadRole::Listening,
+                State::Established | State::CloseWait => {
+                    UploadRole::Active(Upload::new(now.total_millis() as u64))
+                }
+                _ => {
+                    socket.abort();
+                    UploadRole::Resetting
+                }
+            },
+            UploadRole::Active(mut up) => {
+                let mut out = [0u8; upload::REPLY_CAPACITY];
+                let now_ms = now.total_millis() as u64;
+                let mut reply = None;
+                // Bounded: each round consumes bytes or stops.
+                for _ in 0..RX_BUFFER_ROUNDS_MAX {
+                    if !socket.can_recv() {
+                        break;
+                    }
+                    let step = socket.recv(|buf| {
+                        let (n, o) = up.handle(buf, now_ms, storage, &mut out);
+                        (n, (n, o))
+                    });
+                    match step {
+                        Ok((_, UploadOutput::Reply(n))) => {
+                            reply = Some(n);
+                            break;
+                        }
+                        Ok((0, UploadOutput::Nothing)) | Err(_) => break,
+                        Ok((_, UploadOutput::Nothing)) => {}
+                    }
+                }
+                let gone = matches!(socket.state(), State::Closed | State::TimeWait);
+                let idle_deadline = Instant::from_millis(up.last_activity_ms() as i64) + idle;
+                if let Some(n) = reply {
+                    if let Some(text) = out.get(..n) {
+                        let _ = socket.send_slice(text);
+                    }
+                    socket.close();
+                    if up.stored() > 0 || n == upload::GRACIAS.len() {
+                        self.stats.uploads = self.stats.uploads.wrapping_add(1);
+                    }
+                    UploadRole::Closing(now + CLOSE_LINGER)
+                } else if gone || now >= idle_deadline || !socket.may_recv() {
+                    // Closed early, reset or stalled: only a failure record.
+                    up.fail(storage);
+                    self.stats.uploads_failed = self.stats.uploads_failed.wrapping_add(1);
+                    socket.abort();
+                    UploadRole::Resetting
+                } else {
+                    UploadRole::Active(up)
+                }
+            }
+            UploadRole::Closing(deadline) => {
+                // Our reply is delivered once our FIN is acknowledged; a
+                // client still sending (a refused file) is reset then.
+                while socket.can_recv() {
+                    if socket.recv(|b| (b.len(), ())).is_err() {
+                        break;
+                    }
+                }
+                match socket.state() {
+                    State::Closed | State::TimeWait | State::FinWait2 => {
+                        socket.abort();
+                        UploadRole::Resetting
+                    }
+                    _ if now >= deadline => {
+                        socket.abort();
+                        UploadRole::Resetting
+                    }
+                    _ => UploadRole::Closing(deadline),
+                }
+            }
+        };
+        !matches!(
+            (before, self.upload_role),
+            (UploadRole::Listening, UploadRole::Listening)
+                | (UploadRole::Active(_), UploadRole::Active(_))
+                | (UploadRole::Closing(_), UploadRole::Closing(_))
+                | (UploadRole::Free, UploadRole::Free)
+        )
     }
 
     fn service_slot(&mut self, i: usize, now: Instant) -> bool {
