@@ -9,4 +9,5 @@
 pub mod client;
 pub mod commands;
 pub mod render;
+pub mod send;
 pub mod serve;

@@ -34,6 +34,15 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Upload FILE as in the lecture (4-byte length, then the bytes); prints
+    /// the server's reply.
+    Send {
+        /// The file to send (at most 4 GiB - 1).
+        file: std::path::PathBuf,
+        /// Upload service address (HOST:PORT, the server's port base + 2).
+        #[arg(long)]
+        addr: String,
+    },
     /// Serve the game on the kernel's TCP stack (same core as the board).
     Serve {
         /// Classic game on N, compact on N+1 (0: free ports).
@@ -45,6 +54,12 @@ enum Command {
         /// Idle timeout in seconds.
         #[arg(long, default_value_t = 60)]
         idle_timeout: u64,
+        /// Directory for uploaded files.
+        #[arg(long, default_value = sim::upload::DEFAULT_DIR)]
+        upload_dir: std::path::PathBuf,
+        /// Largest upload accepted, in bytes.
+        #[arg(long, default_value_t = sim::upload::DEFAULT_MAX)]
+        upload_max: u64,
     },
 }
 
@@ -56,11 +71,21 @@ fn main() {
             classic,
             seed,
         } => play(addr, classic, seed),
+        Command::Send { file, addr } => send(&file, &addr),
         Command::Serve {
             port_base,
             sessions,
             idle_timeout,
-        } => serve(port_base, sessions, idle_timeout),
+            upload_dir,
+            upload_max,
+        } => serve(host::serve::ServeConfig {
+            port_base,
+            sessions,
+            idle_timeout: Duration::from_secs(idle_timeout),
+            seed: 1,
+            upload_dir,
+            upload_max,
+        }),
     };
     if let Err(e) = result {
         eprintln!("cuatro: {e:#}");
@@ -132,13 +157,18 @@ fn show(out: &mut impl Write, reply: &Received, color: bool) -> std::io::Result<
     }
 }
 
-fn serve(port_base: u16, sessions: usize, idle_timeout: u64) -> anyhow::Result<()> {
-    let server = host::serve::Serve::bind(host::serve::ServeConfig {
-        port_base,
-        sessions,
-        idle_timeout: Duration::from_secs(idle_timeout),
-        ..Default::default()
-    })?;
+fn send(file: &std::path::Path, addr: &str) -> anyhow::Result<()> {
+    let progress = std::io::stderr().is_terminal();
+    let sent = host::send::send(file, addr, progress, Duration::from_secs(60))?;
+    println!("{}", sent.reply);
+    if !sent.ok() {
+        anyhow::bail!("the server refused the file");
+    }
+    Ok(())
+}
+
+fn serve(config: host::serve::ServeConfig) -> anyhow::Result<()> {
+    let server = host::serve::Serve::bind(config)?;
     println!("{}", server.ready_line());
     server.run()?;
     Ok(())

@@ -5,9 +5,12 @@
 //! sessions ("server full" beyond), an idle timeout.
 
 use cuatro_core::session::{self, Output, Session, REPLY_CAPACITY};
+use cuatro_core::upload::{self, Storage, Upload, UploadOutput};
 use cuatro_proto::Codec;
+use sim::upload::DirStorage;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,6 +26,10 @@ pub struct ServeConfig {
     pub idle_timeout: Duration,
     /// CPU seed.
     pub seed: u64,
+    /// Where uploads are stored.
+    pub upload_dir: PathBuf,
+    /// Largest upload accepted.
+    pub upload_max: u64,
 }
 
 impl Default for ServeConfig {
@@ -32,6 +39,8 @@ impl Default for ServeConfig {
             sessions: cuatro_core::server::SESSIONS,
             idle_timeout: Duration::from_secs(60),
             seed: 1,
+            upload_dir: PathBuf::from(sim::upload::DEFAULT_DIR),
+            upload_max: sim::upload::DEFAULT_MAX,
         }
     }
 }
@@ -40,6 +49,7 @@ impl Default for ServeConfig {
 pub struct Serve {
     config: ServeConfig,
     listeners: Vec<(TcpListener, Codec)>,
+    upload: TcpListener,
 }
 
 impl Serve {
@@ -57,16 +67,32 @@ impl Serve {
                 .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
             listeners.push((l, codec));
         }
-        Ok(Serve { config, listeners })
+        let port = if config.port_base == 0 {
+            0
+        } else {
+            config.port_base.saturating_add(2)
+        };
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let upload = TcpListener::bind(addr)
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
+        Ok(Serve {
+            config,
+            listeners,
+            upload,
+        })
     }
 
     /// The `ready` line.
     pub fn ready_line(&self) -> String {
         let addr = |i: usize| self.listeners.get(i).and_then(|(l, _)| l.local_addr().ok());
         format!(
-            "ready classic={} compact={}",
+            "ready classic={} compact={} upload={}",
             addr(0).map(|a| a.to_string()).unwrap_or_default(),
-            addr(1).map(|a| a.to_string()).unwrap_or_default()
+            addr(1).map(|a| a.to_string()).unwrap_or_default(),
+            self.upload
+                .local_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default()
         )
     }
 
@@ -75,6 +101,16 @@ impl Serve {
         let active = Arc::new(AtomicUsize::new(0));
         let seed = Arc::new(AtomicUsize::new(self.config.seed as usize));
         let mut threads = Vec::new();
+        let upload_listener = self.upload;
+        let mut storage = DirStorage::new(&self.config.upload_dir, self.config.upload_max);
+        let idle = self.config.idle_timeout;
+        threads.push(std::thread::spawn(move || {
+            // One upload at a time, like the board; others wait in the backlog.
+            for stream in upload_listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let _ = receive_upload(stream, &mut storage, idle);
+            }
+        }));
         for (listener, codec) in self.listeners {
             let active = active.clone();
             let seed = seed.clone();
@@ -151,5 +187,42 @@ pub fn serve_one(mut stream: TcpStream, codec: Codec, seed: u64, idle: Duration)
             }
         }
         stream.write_all(&pending)?;
+    }
+}
+
+/// Drives one upload over a kernel TCP stream into `storage`.
+pub fn receive_upload<S: Storage>(
+    mut stream: TcpStream,
+    storage: &mut S,
+    idle: Duration,
+) -> io::Result<()> {
+    stream.set_read_timeout(Some(idle))?;
+    let mut up = Upload::new(0);
+    let mut out = [0u8; upload::REPLY_CAPACITY];
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = match stream.read(&mut buf) {
+            Ok(0) => {
+                up.fail(storage);
+                return Ok(());
+            }
+            Ok(n) => n,
+            Err(e) => {
+                up.fail(storage); // reset or stalled past the idle timeout
+                return Err(e);
+            }
+        };
+        let mut input = buf.get(..n).unwrap_or_default();
+        while !input.is_empty() {
+            let (used, output) = up.handle(input, 0, storage, &mut out);
+            input = input.get(used..).unwrap_or_default();
+            if let UploadOutput::Reply(len) = output {
+                stream.write_all(out.get(..len).unwrap_or_default())?;
+                return stream.shutdown(std::net::Shutdown::Write);
+            }
+            if used == 0 {
+                break;
+            }
+        }
     }
 }
