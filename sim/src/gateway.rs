@@ -25,6 +25,9 @@ struct Relay {
     kernel_eof: bool,
     board_eof_sent: bool,
     kernel_shut: bool,
+    /// The smoltcp socket was aborted; its RST goes out at the next poll,
+    /// then the relay is dropped.
+    aborting: bool,
     dead: bool,
 }
 
@@ -94,6 +97,7 @@ impl Gateway {
             kernel_eof: false,
             board_eof_sent: false,
             kernel_shut: false,
+            aborting: false,
             dead: false,
         });
         Ok(())
@@ -151,6 +155,10 @@ impl Gateway {
 
 /// Moves what it can between one kernel stream and its smoltcp socket.
 fn pump(r: &mut Relay, socket: &mut tcp::Socket) -> bool {
+    if r.aborting {
+        r.dead = true;
+        return true;
+    }
     let mut progress = false;
     // Board -> kernel.
     while socket.can_recv() {
@@ -164,7 +172,7 @@ fn pump(r: &mut Relay, socket: &mut tcp::Socket) -> bool {
             Ok(Err(e)) if e.kind() == ErrorKind::WouldBlock => break,
             Ok(Err(_)) | Err(_) => {
                 socket.abort();
-                r.dead = true;
+                r.aborting = true;
                 return true;
             }
         }
@@ -204,7 +212,7 @@ fn pump(r: &mut Relay, socket: &mut tcp::Socket) -> bool {
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(_) => {
                 socket.abort();
-                r.dead = true;
+                r.aborting = true;
                 return true;
             }
         }
