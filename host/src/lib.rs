@@ -6,6 +6,7 @@
 //! - [`render`]: draws a board from the structured state.
 //! - [`serve`]: the same sans-IO core on the kernel's TCP stack.
 
+pub mod bench;
 pub mod client;
 pub mod commands;
 pub mod render;

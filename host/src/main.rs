@@ -43,6 +43,25 @@ enum Command {
         #[arg(long)]
         addr: String,
     },
+    /// Load: N concurrent clients play M full games each; prints actions/s
+    /// and latency percentiles.
+    Bench {
+        /// Game port (HOST:PORT).
+        #[arg(long)]
+        addr: String,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 1)]
+        clients: usize,
+        /// Full games per client.
+        #[arg(long, default_value_t = 10)]
+        games: usize,
+        /// Speak classic JSON (the port must be a classic one).
+        #[arg(long)]
+        classic: bool,
+        /// Print one JSON object as the last line.
+        #[arg(long)]
+        json: bool,
+    },
     /// Serve the game on the kernel's TCP stack (same core as the board).
     Serve {
         /// Classic game on N, compact on N+1 (0: free ports).
@@ -72,6 +91,13 @@ fn main() {
             seed,
         } => play(addr, classic, seed),
         Command::Send { file, addr } => send(&file, &addr),
+        Command::Bench {
+            addr,
+            clients,
+            games,
+            classic,
+            json,
+        } => bench(&addr, clients, games, classic, json),
         Command::Serve {
             port_base,
             sessions,
@@ -155,6 +181,38 @@ fn show(out: &mut impl Write, reply: &Received, color: bool) -> std::io::Result<
         Some(m) => writeln!(out, "{m}"),
         None => writeln!(out, "{}", render::reply(reply, color)),
     }
+}
+
+fn bench(
+    addr: &str,
+    clients: usize,
+    games: usize,
+    classic: bool,
+    json: bool,
+) -> anyhow::Result<()> {
+    use std::net::ToSocketAddrs;
+    let addr = addr
+        .to_socket_addrs()
+        .with_context(|| format!("bad address {addr}"))?
+        .next()
+        .with_context(|| format!("no address for {addr}"))?;
+    let report = host::bench::run(&host::bench::BenchConfig {
+        addr,
+        clients,
+        games,
+        codec: if classic {
+            Codec::Classic
+        } else {
+            Codec::Compact
+        },
+        seed: 1,
+    })
+    .with_context(|| format!("benchmark against {addr}"))?;
+    println!("{}", report.summary());
+    if json {
+        println!("{}", report.json());
+    }
+    Ok(())
 }
 
 fn send(file: &std::path::Path, addr: &str) -> anyhow::Result<()> {

@@ -5,9 +5,10 @@
 //! [`ServerMemory`] (a `static` on a board), and is generic over any
 //! [`smoltcp::phy::Device`]; the caller passes the time in.
 //!
-//! Socket pool: one socket listens on each game port at all times (while a
-//! socket is free). A connection that arrives gets a [`Session`] if one is
-//! free, otherwise a "server full" reply and a close. Sockets come back to
+//! Socket pool: every free socket listens, balanced between the two game
+//! ports, so simultaneous connections each find a listener. A connection
+//! that arrives gets a [`Session`] if one is free, otherwise a "server full"
+//! reply and a close; with every socket busy, a SYN is refused. Sockets come back to
 //! the pool when the connection closes, resets or idles out, without waiting
 //! in TIME-WAIT.
 
@@ -22,8 +23,8 @@ use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, Ipv4Address, Ipv4C
 
 /// Default number of simultaneous game sessions.
 pub const SESSIONS: usize = 4;
-/// Sockets kept listening beyond the sessions: one per game port, so a
-/// client arriving when every session is busy still hears "server full".
+/// Sockets beyond the sessions: while every session is busy, one listener
+/// per game port remains, so one more client still hears "server full".
 pub const LISTENERS: usize = 2;
 /// Default number of TCP sockets: every session plus the listeners.
 pub const SOCKETS: usize = SESSIONS + LISTENERS;
@@ -708,24 +709,39 @@ impl<'a, S: Storage> Server<'a, S> {
         }
     }
 
-    /// Makes sure a socket listens on each game port. Returns whether a
-    /// socket started listening.
+    /// Puts every free socket to listen, balanced between the two game
+    /// ports, so clients that connect at the same moment each find a
+    /// listener. Returns whether a socket started listening.
     fn listen(&mut self) -> bool {
+        let classic = self.config.port_base;
+        let compact = self.config.port_base.wrapping_add(1);
+        let count = |slots: &[Slot], port: u16| {
+            slots
+                .iter()
+                .filter(|s| s.role == Role::Listening(port))
+                .count()
+        };
+        let (mut on_classic, mut on_compact) =
+            (count(self.slots, classic), count(self.slots, compact));
         let mut changed = false;
-        for port in [self.config.port_base, self.config.port_base.wrapping_add(1)] {
-            if self.slots.iter().any(|s| s.role == Role::Listening(port)) {
-                continue;
-            }
-            let Some(slot) = self.slots.iter_mut().find(|s| s.role == Role::Free) else {
-                return changed;
-            };
+        for slot in self.slots.iter_mut().filter(|s| s.role == Role::Free) {
             let Some(handle) = slot.handle else { continue };
+            let port = if on_compact < on_classic {
+                compact
+            } else {
+                classic
+            };
             let socket = self.sockets.get_mut::<tcp::Socket>(handle);
             if socket.state() != State::Closed {
                 socket.abort();
             }
             if socket.listen(port).is_ok() {
                 slot.role = Role::Listening(port);
+                if port == classic {
+                    on_classic += 1;
+                } else {
+                    on_compact += 1;
+                }
                 changed = true;
             }
         }

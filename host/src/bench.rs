@@ -1,0 +1,206 @@
+//! `cuatro bench`: N concurrent clients play M full games each as fast as the
+//! server answers; reports actions/s and latency percentiles (HDR histogram).
+
+use crate::client::Client;
+use cuatro_proto::{Action, Cell, Codec, Error, Estado};
+use hdrhistogram::Histogram;
+use std::io;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct BenchConfig {
+    /// Server game port.
+    pub addr: SocketAddr,
+    /// Concurrent clients.
+    pub clients: usize,
+    /// Full games per client.
+    pub games: usize,
+    /// Encoding.
+    pub codec: Codec,
+    /// Seed of the clients' move choices.
+    pub seed: u64,
+}
+
+/// The measured result.
+#[derive(Debug, Clone)]
+pub struct BenchReport {
+    /// Actions answered (each a request and its reply).
+    pub actions: u64,
+    /// Games played to the end.
+    pub games: u64,
+    /// Wall time of the whole run.
+    pub elapsed: Duration,
+    /// Connections answered "server full" (retried).
+    pub rejected: u64,
+    /// Latency histogram of every action, in microseconds.
+    pub latency_us: Histogram<u64>,
+}
+
+impl BenchReport {
+    /// Actions per second.
+    pub fn actions_per_s(&self) -> f64 {
+        self.actions as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// Human summary, one line.
+    pub fn summary(&self) -> String {
+        let h = &self.latency_us;
+        format!(
+            "{} actions in {:.3} s: {:.0} actions/s; latency p50 {} us, p90 {} us, p99 {} us, max {} us; {} games, {} server-full retries",
+            self.actions,
+            self.elapsed.as_secs_f64(),
+            self.actions_per_s(),
+            h.value_at_quantile(0.50),
+            h.value_at_quantile(0.90),
+            h.value_at_quantile(0.99),
+            h.max(),
+            self.games,
+            self.rejected
+        )
+    }
+
+    /// One JSON object (the `--json` line).
+    pub fn json(&self) -> String {
+        let h = &self.latency_us;
+        format!(
+            "{{\"actions\":{},\"games\":{},\"elapsed_s\":{:.6},\"actions_per_s\":{:.1},\"p50_us\":{},\"p90_us\":{},\"p99_us\":{},\"max_us\":{},\"rejected\":{}}}",
+            self.actions,
+            self.games,
+            self.elapsed.as_secs_f64(),
+            self.actions_per_s(),
+            h.value_at_quantile(0.50),
+            h.value_at_quantile(0.90),
+            h.value_at_quantile(0.99),
+            h.max(),
+            self.rejected
+        )
+    }
+}
+
+fn histogram() -> Histogram<u64> {
+    // 1 us .. 60 s, 3 significant digits.
+    Histogram::new_with_bounds(1, 60_000_000, 3)
+        .unwrap_or_else(|_| Histogram::new(3).unwrap_or_else(|_| unreachable!()))
+}
+
+struct ClientResult {
+    actions: u64,
+    games: u64,
+    rejected: u64,
+    latency: Histogram<u64>,
+}
+
+/// Runs the benchmark.
+pub fn run(config: &BenchConfig) -> io::Result<BenchReport> {
+    let start = Instant::now();
+    let results: Vec<io::Result<ClientResult>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..config.clients)
+            .map(|i| {
+                let seed = config
+                    .seed
+                    .wrapping_add(i as u64)
+                    .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                    | 1;
+                scope.spawn(move || play_client(config, seed))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(io::Error::other("client thread panicked")))
+            })
+            .collect()
+    });
+    let elapsed = start.elapsed();
+    let mut report = BenchReport {
+        actions: 0,
+        games: 0,
+        elapsed,
+        rejected: 0,
+        latency_us: histogram(),
+    };
+    for r in results {
+        let r = r?;
+        report.actions += r.actions;
+        report.games += r.games;
+        report.rejected += r.rejected;
+        report
+            .latency_us
+            .add(&r.latency)
+            .map_err(|e| io::Error::other(format!("histogram: {e}")))?;
+    }
+    Ok(report)
+}
+
+/// Connects, retrying (bounded) while the server is full: a "server full"
+/// reply, or a refused connection when no socket is listening (clients that
+/// connect at the same instant can outnumber a port's listeners).
+fn connect(config: &BenchConfig, rejected: &mut u64) -> io::Result<Client> {
+    for attempt in 0..2000u32 {
+        let greeted = Client::connect(config.addr, config.codec, Duration::from_secs(30))
+            .and_then(|mut client| client.recv().map(|greeting| (client, greeting)));
+        match greeted {
+            Ok((client, greeting)) if greeting.error != Some(Error::ServerFull) => {
+                return Ok(client)
+            }
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::ConnectionRefused
+                        | io::ErrorKind::ConnectionReset
+                        | io::ErrorKind::UnexpectedEof
+                ) => {}
+            Err(e) => return Err(e),
+        }
+        *rejected += 1;
+        std::thread::sleep(Duration::from_millis(1 + u64::from(attempt % 10)));
+    }
+    Err(io::Error::other("the server stayed full"))
+}
+
+fn play_client(config: &BenchConfig, mut seed: u64) -> io::Result<ClientResult> {
+    let mut result = ClientResult {
+        actions: 0,
+        games: 0,
+        rejected: 0,
+        latency: histogram(),
+    };
+    let mut client = connect(config, &mut result.rejected)?;
+    let timed = |client: &mut Client, action: Action, result: &mut ClientResult| {
+        let t = Instant::now();
+        let reply = client.call(&action);
+        let us = t.elapsed().as_micros() as u64;
+        result.actions += 1;
+        let _ = result.latency.record(us.max(1));
+        reply
+    };
+    for _ in 0..config.games {
+        let mut reply = timed(&mut client, Action::NewGame, &mut result)?;
+        for _ in 0..64 {
+            if reply.estado != Estado::Jugando {
+                break;
+            }
+            let legal: Vec<usize> = (0..7)
+                .filter(|&c| reply.tablero.cells[0][c] == Cell::Empty)
+                .collect();
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let col = legal
+                .get((seed % legal.len().max(1) as u64) as usize)
+                .copied()
+                .unwrap_or(0);
+            reply = timed(&mut client, Action::Move(col as i64), &mut result)?;
+        }
+        if reply.estado == Estado::Jugando {
+            return Err(io::Error::other("a game did not end within 64 moves"));
+        }
+        result.games += 1;
+    }
+    let _ = timed(&mut client, Action::Quit, &mut result);
+    Ok(result)
+}
