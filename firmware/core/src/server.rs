@@ -711,41 +711,73 @@ impl<'a, S: Storage> Server<'a, S> {
 
     /// Puts every free socket to listen, balanced between the two game
     /// ports, so clients that connect at the same moment each find a
-    /// listener. Returns whether a socket started listening.
+    /// listener; and moves an idle listener over when one port has none
+    /// while the other has two or more. Returns whether a socket changed.
     fn listen(&mut self) -> bool {
-        let classic = self.config.port_base;
-        let compact = self.config.port_base.wrapping_add(1);
-        let count = |slots: &[Slot], port: u16| {
-            slots
-                .iter()
-                .filter(|s| s.role == Role::Listening(port))
-                .count()
-        };
-        let (mut on_classic, mut on_compact) =
-            (count(self.slots, classic), count(self.slots, compact));
+        let ports = [self.config.port_base, self.config.port_base.wrapping_add(1)];
         let mut changed = false;
-        for slot in self.slots.iter_mut().filter(|s| s.role == Role::Free) {
-            let Some(handle) = slot.handle else { continue };
-            let port = if on_compact < on_classic {
-                compact
-            } else {
-                classic
+        for i in 0..self.slots.len() {
+            let Some(Slot {
+                handle: Some(handle),
+                role: Role::Free,
+            }) = self.slots.get(i).copied()
+            else {
+                continue;
             };
-            let socket = self.sockets.get_mut::<tcp::Socket>(handle);
-            if socket.state() != State::Closed {
-                socket.abort();
+            let [classic, compact] = ports.map(|p| self.listeners(p));
+            let port = if compact < classic {
+                ports[1]
+            } else {
+                ports[0]
+            };
+            changed |= self.listen_on(i, handle, port);
+        }
+        for (empty, other) in [(ports[0], ports[1]), (ports[1], ports[0])] {
+            if self.listeners(empty) > 0 || self.listeners(other) < 2 {
+                continue;
             }
-            if socket.listen(port).is_ok() {
-                slot.role = Role::Listening(port);
-                if port == classic {
-                    on_classic += 1;
-                } else {
-                    on_compact += 1;
-                }
-                changed = true;
+            // An idle listener (no handshake under way) changes port.
+            let idle = self.slots.iter().position(|s| {
+                s.role == Role::Listening(other)
+                    && s.handle.is_some_and(|h| {
+                        self.sockets.get::<tcp::Socket>(h).state() == State::Listen
+                    })
+            });
+            if let Some((i, Some(handle))) =
+                idle.and_then(|i| self.slots.get(i).map(|s| (i, s.handle)))
+            {
+                changed |= self.listen_on(i, handle, empty);
             }
         }
         changed
+    }
+
+    /// Number of sockets listening on `port`.
+    fn listeners(&self, port: u16) -> usize {
+        self.slots
+            .iter()
+            .filter(|s| s.role == Role::Listening(port))
+            .count()
+    }
+
+    /// (Re)starts slot `i` listening on `port`.
+    fn listen_on(&mut self, i: usize, handle: SocketHandle, port: u16) -> bool {
+        let socket = self.sockets.get_mut::<tcp::Socket>(handle);
+        match socket.state() {
+            State::Closed => {}
+            // A listener with no connection closes without a packet.
+            State::Listen => socket.close(),
+            _ => socket.abort(),
+        }
+        let ok = socket.listen(port).is_ok();
+        if let Some(slot) = self.slots.get_mut(i) {
+            slot.role = if ok {
+                Role::Listening(port)
+            } else {
+                Role::Free
+            };
+        }
+        ok
     }
 }
 

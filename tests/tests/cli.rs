@@ -1,0 +1,289 @@
+//! The binaries as a user runs them: `cuatro play` (in-process board,
+//! `--classic`, `--addr`), `cuatro serve`, `cuatro-sim`.
+
+use cuatro_proto::Codec;
+use cuatro_tests::process::{bin, run_with_stdin, Output, Spawned};
+use cuatro_tests::scenarios as s;
+use cuatro_tests::{bounded, Refereed, Rng, CODECS};
+use std::process::Command;
+use std::time::Duration;
+
+const RUN_LIMIT: Duration = Duration::from_secs(60);
+const GARBAGE: [&str; 6] = [
+    "hola",
+    "\\jugada",
+    "\\jugada -1",
+    "\\jugada 3 4",
+    "",
+    "\\juego_nuevo ",
+];
+
+/// `games` times: `\juego_nuevo`, then 150 `\jugada c` with c cycling 0..6
+/// (enough to finish any game: refused moves are fine), with the garbage
+/// lines after the first `\juego_nuevo`; then `\salir`.
+fn script(games: usize) -> String {
+    let mut lines = Vec::new();
+    for g in 0..games {
+        lines.push("\\juego_nuevo".to_owned());
+        if g == 0 {
+            lines.extend(GARBAGE.iter().map(|s| s.to_string()));
+        }
+        for i in 0..150 {
+            lines.push(format!("\\jugada {}", (i + g) % 7));
+        }
+    }
+    lines.push("\\salir".to_owned());
+    lines.join("\n") + "\n"
+}
+
+fn outcomes(stdout: &str) -> usize {
+    ["¡Ganaste!", "Perdiste", "Empate"]
+        .iter()
+        .map(|w| stdout.matches(w).count())
+        .sum()
+}
+
+fn check_session(out: &Output, games: usize, what: &str) {
+    assert!(
+        out.success(),
+        "{what}: status {:?} after {:?}\nstderr: {}\nstdout tail: {}",
+        out.status,
+        out.elapsed,
+        out.stderr,
+        tail(&out.stdout)
+    );
+    assert!(
+        out.stdout.contains(" 0 1 2 3 4 5 6"),
+        "{what}: no board drawn:\n{}",
+        tail(&out.stdout)
+    );
+    assert!(
+        out.stdout.contains('X') && out.stdout.contains('O'),
+        "{what}: no pieces drawn"
+    );
+    assert_eq!(
+        out.stdout.matches("Input invalido.").count(),
+        GARBAGE.len(),
+        "{what}: each garbage line must print `Input invalido.` once"
+    );
+    assert_eq!(
+        outcomes(&out.stdout),
+        games,
+        "{what}: expected {games} game results:\n{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.trim_end().ends_with("¡Hasta luego!"),
+        "{what}: no goodbye at the end:\n{}",
+        tail(&out.stdout)
+    );
+    assert!(
+        out.stderr.trim().is_empty(),
+        "{what}: unexpected stderr: {}",
+        out.stderr
+    );
+}
+
+fn tail(s: &str) -> String {
+    let lines: Vec<&str> = s.lines().collect();
+    lines[lines.len().saturating_sub(30)..].join("\n")
+}
+
+fn cuatro(args: &[&str]) -> Command {
+    let mut c = Command::new(bin("cuatro"));
+    c.args(args);
+    c
+}
+
+#[test]
+fn play_in_process_compact() {
+    let out = run_with_stdin(cuatro(&["play"]), &script(2), RUN_LIMIT);
+    check_session(&out, 2, "cuatro play");
+}
+
+#[test]
+fn play_in_process_classic() {
+    let out = run_with_stdin(cuatro(&["play", "--classic"]), &script(2), RUN_LIMIT);
+    check_session(&out, 2, "cuatro play --classic");
+    // The classic mode prints the server's own mensaje (the menu).
+    assert!(
+        out.stdout.contains("\\juego_nuevo"),
+        "no menu in the classic mensaje"
+    );
+}
+
+#[test]
+fn play_ends_politely_at_end_of_input() {
+    let out = run_with_stdin(cuatro(&["play"]), "\\juego_nuevo\n\\jugada 3\n", RUN_LIMIT);
+    assert!(
+        out.success(),
+        "status {:?}, stderr {}",
+        out.status,
+        out.stderr
+    );
+    assert!(
+        out.stdout.trim_end().ends_with("¡Hasta luego!"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn play_unreachable_address_fails_with_one_line() {
+    for extra in [&[][..], &["--classic"][..]] {
+        let mut args = vec!["play", "--addr", "127.0.0.1:1"];
+        args.extend_from_slice(extra);
+        let out = run_with_stdin(cuatro(&args), "\\juego_nuevo\n\\salir\n", RUN_LIMIT);
+        assert!(
+            out.status.is_some(),
+            "cuatro play hung on an unreachable address"
+        );
+        assert!(
+            !out.success(),
+            "cuatro play {args:?} succeeded against a closed port"
+        );
+        let lines: Vec<&str> = out.stderr.lines().collect();
+        assert_eq!(
+            lines.len(),
+            1,
+            "expected exactly one stderr line, got: {:?}",
+            out.stderr
+        );
+        assert!(
+            lines[0].contains("127.0.0.1:1"),
+            "the error line does not name the address: {}",
+            lines[0]
+        );
+        assert!(
+            out.elapsed < Duration::from_secs(15),
+            "took {:?} to fail",
+            out.elapsed
+        );
+    }
+}
+
+#[test]
+fn play_bad_address_syntax_fails_with_one_line() {
+    let out = run_with_stdin(
+        cuatro(&["play", "--addr", "no-such-host.invalid:80:9"]),
+        "",
+        RUN_LIMIT,
+    );
+    assert!(out.status.is_some() && !out.success(), "{out:?}");
+    assert_eq!(out.stderr.lines().count(), 1, "stderr: {:?}", out.stderr);
+}
+
+#[test]
+fn play_against_cuatro_sim_binary_then_ctrl_c() {
+    let mut sim = Spawned::sim(&["--seed", "5"]);
+    assert!(
+        sim.ready_line.starts_with("ready classic=127.0.0.1:"),
+        "{}",
+        sim.ready_line
+    );
+    let t = sim.target;
+    let out = run_with_stdin(
+        cuatro(&["play", "--addr", &t.compact.to_string()]),
+        &script(1),
+        RUN_LIMIT,
+    );
+    check_session(&out, 1, "cuatro play --addr <sim compact>");
+    let out = run_with_stdin(
+        cuatro(&["play", "--classic", "--addr", &t.classic.to_string()]),
+        &script(1),
+        RUN_LIMIT,
+    );
+    check_session(&out, 1, "cuatro play --classic --addr <sim classic>");
+    // A client mid-game does not stop Ctrl-C.
+    let _mid = s::victim(&t, Codec::Classic, "mid-game");
+    let status = sim.interrupt(Duration::from_secs(5));
+    let status = status.expect("cuatro-sim did not stop within 5 s of SIGINT");
+    assert!(
+        status.success(),
+        "cuatro-sim exited with {status} on SIGINT"
+    );
+}
+
+#[test]
+fn sim_binary_port_in_use_fails_with_one_line() {
+    let sim = Spawned::sim(&[]);
+    let port = sim.target.classic.port().to_string();
+    let mut cmd = Command::new(bin("cuatro-sim"));
+    cmd.args(["--port-base", &port]);
+    let out = run_with_stdin(cmd, "", Duration::from_secs(20));
+    assert!(
+        out.status.is_some() && !out.success(),
+        "second cuatro-sim on a used port: {out:?}"
+    );
+    assert!(
+        !out.stdout.contains("ready"),
+        "printed ready although the port is taken"
+    );
+    assert!(
+        out.stderr.contains(&port),
+        "error does not name the port: {}",
+        out.stderr
+    );
+}
+
+#[test]
+fn serve_then_play() {
+    let server = Spawned::serve(&[]);
+    let t = server.target;
+    for (args, addr) in [
+        (vec!["play"], t.compact),
+        (vec!["play", "--classic"], t.classic),
+    ] {
+        let mut args = args.clone();
+        let addr = addr.to_string();
+        args.extend(["--addr", &addr]);
+        let out = run_with_stdin(cuatro(&args), &script(2), RUN_LIMIT);
+        check_session(&out, 2, &format!("cuatro {args:?} against cuatro serve"));
+    }
+    // Refereed games against the kernel-TCP server too.
+    let mut rng = Rng::new(31);
+    for codec in CODECS {
+        let mut p = Refereed::connect(t.addr(codec), codec, "serve player");
+        for _ in 0..5 {
+            p.play_full_game(&mut rng);
+        }
+        p.quit();
+    }
+}
+
+#[test]
+fn serve_same_core_same_answers() {
+    // `cuatro serve` runs the same core: a few of the hostile scenarios and
+    // the concurrency one must hold there too.
+    let server = Spawned::serve(&[]);
+    let t = server.target;
+    bounded(Duration::from_secs(120), move || {
+        s::frame_empty(&t, Codec::Classic);
+        s::frame_huge(&t, Codec::Compact);
+        s::invalid_json(&t);
+        s::deep_nesting(&t);
+        s::pipelined(&t, Codec::Classic, 30);
+        s::pipelined_mixed(&t);
+        s::four_sessions_and_server_full(&t, 2);
+        s::sequential_sessions(&t, 30, Duration::from_secs(1));
+    });
+}
+
+#[test]
+fn sim_binary_idle_timeout_flag() {
+    let sim = Spawned::sim(&["--idle-timeout", "1"]);
+    let t = sim.target;
+    bounded(Duration::from_secs(60), move || {
+        s::stalled_mid_frame(&t, Duration::from_secs(1))
+    });
+}
+
+#[test]
+fn serve_idle_timeout_flag() {
+    let server = Spawned::serve(&["--idle-timeout", "1"]);
+    let t = server.target;
+    bounded(Duration::from_secs(60), move || {
+        s::stalled_mid_frame(&t, Duration::from_secs(1));
+        s::idle_flood(&t, Duration::from_secs(1));
+    });
+}

@@ -1,0 +1,243 @@
+//! The lecture's own Python client (tests/python/cliente.py) plays against
+//! the simulator, unmodified; and Python's json.dumps variants parse.
+
+use cuatro_proto::{Action, Codec};
+use cuatro_tests::process::{have, run_with_stdin, workspace_root, Output, Spawned};
+use cuatro_tests::referee::Referee;
+use cuatro_tests::{in_process_sim, Target};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+const RUN_LIMIT: Duration = Duration::from_secs(60);
+
+fn python_ok() -> bool {
+    if have("python3") {
+        return true;
+    }
+    if std::env::var_os("CUATRO_REQUIRE_PYTHON").is_some() {
+        panic!("python3 is required (CUATRO_REQUIRE_PYTHON is set) but not found");
+    }
+    eprintln!("SKIPPED: python3 not found");
+    false
+}
+
+fn script(name: &str) -> PathBuf {
+    workspace_root().join("tests/python").join(name)
+}
+
+fn python(name: &str, addr: SocketAddr) -> Command {
+    let mut c = Command::new("python3");
+    c.arg(script(name))
+        .arg(addr.ip().to_string())
+        .arg(addr.port().to_string())
+        .env("PYTHONIOENCODING", "utf-8")
+        .env("PYTHONUNBUFFERED", "1");
+    c
+}
+
+/// Two games of cycling columns, garbage lines included, then `\salir`.
+fn commands() -> (String, usize) {
+    let garbage = [
+        "hola",
+        "\\jugada -1",
+        "\\jugada 3 4",
+        "\\jugada",
+        "jugada 3",
+    ];
+    let mut lines = Vec::new();
+    for g in 0..2 {
+        lines.push("\\juego_nuevo".to_owned());
+        if g == 0 {
+            lines.extend(garbage.iter().map(|s| s.to_string()));
+            // Numeric but out of range: sent, and refused by the server.
+            lines.push("\\jugada 10".to_owned());
+        }
+        for i in 0..150 {
+            lines.push(format!("\\jugada {}", (i * 3 + g) % 7));
+        }
+    }
+    lines.push("\\salir".to_owned());
+    (lines.join("\n") + "\n", garbage.len())
+}
+
+fn check_lecture_client(out: &Output, garbage: usize) {
+    assert!(
+        out.success(),
+        "lecture client: status {:?}\nstderr: {}\nstdout: {}",
+        out.status,
+        out.stderr,
+        out.stdout
+    );
+    let o = &out.stdout;
+    assert!(
+        o.starts_with("Cliente conectado exitosamente al servidor."),
+        "{o}"
+    );
+    assert!(o.contains("¡Bienvenido"), "no greeting printed");
+    assert!(
+        o.contains(" 0 1 2 3 4 5 6") && o.contains("|X|"),
+        "no board printed"
+    );
+    let results: usize = ["¡Ganaste!", "Perdiste", "Empate"]
+        .iter()
+        .map(|w| o.matches(w).count())
+        .sum();
+    assert_eq!(results, 2, "expected two game results in:\n{o}");
+    assert!(
+        o.contains("La columna 10 no existe"),
+        "the refused move has no clear message"
+    );
+    assert_eq!(
+        o.matches("Input invalido.").count(),
+        garbage,
+        "Input invalido. count"
+    );
+    assert!(
+        o.trim_end().ends_with("¡Hasta luego!"),
+        "no goodbye at the end:\n{o}"
+    );
+    assert!(out.stderr.trim().is_empty(), "stderr: {}", out.stderr);
+}
+
+#[test]
+fn lecture_client_plays_against_cuatro_sim_binary() {
+    if !python_ok() {
+        return;
+    }
+    let sim = Spawned::sim(&["--seed", "9"]);
+    let (cmds, garbage) = commands();
+    let out = run_with_stdin(python("cliente.py", sim.target.classic), &cmds, RUN_LIMIT);
+    check_lecture_client(&out, garbage);
+}
+
+#[test]
+fn lecture_client_plays_against_cuatro_serve() {
+    if !python_ok() {
+        return;
+    }
+    let server = Spawned::serve(&[]);
+    let (cmds, garbage) = commands();
+    let out = run_with_stdin(
+        python("cliente.py", server.target.classic),
+        &cmds,
+        RUN_LIMIT,
+    );
+    check_lecture_client(&out, garbage);
+}
+
+#[test]
+fn lecture_client_sessions_in_parallel() {
+    if !python_ok() {
+        return;
+    }
+    let (_sim, t) = in_process_sim(33, None);
+    let threads: Vec<_> = (0..3)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let (cmds, garbage) = commands();
+                let out = run_with_stdin(python("cliente.py", t.classic), &cmds, RUN_LIMIT);
+                check_lecture_client(&out, garbage);
+            })
+        })
+        .collect();
+    for th in threads {
+        if let Err(p) = th.join() {
+            std::panic::resume_unwind(p);
+        }
+    }
+}
+
+#[test]
+fn lecture_client_gets_the_fourth_session() {
+    // Three sessions already playing on the classic port; the lecture's
+    // client (the SPEC's "at least 4 simultaneous sessions") must get the
+    // fourth and play as usual.
+    if !python_ok() {
+        return;
+    }
+    let (_sim, t) = in_process_sim(35, None);
+    let mut others: Vec<_> = (0..3)
+        .map(|i| cuatro_tests::Refereed::connect(t.classic, Codec::Classic, &format!("other {i}")))
+        .collect();
+    for o in &mut others {
+        o.act(Action::NewGame);
+    }
+    let (cmds, garbage) = commands();
+    let out = run_with_stdin(python("cliente.py", t.classic), &cmds, RUN_LIMIT);
+    check_lecture_client(&out, garbage);
+    let mut rng = cuatro_tests::Rng::new(5);
+    for o in &mut others {
+        o.step(&mut rng);
+    }
+}
+
+/// The actions variantes.py sends, in order (see its PLAN).
+const PLAN: [Action; 10] = [
+    Action::NewGame,
+    Action::Move(3),
+    Action::Move(3),
+    Action::Move(2),
+    Action::Move(4),
+    Action::Move(1),
+    Action::Move(5),
+    Action::Move(6),
+    Action::Move(0),
+    Action::Quit,
+];
+
+fn check_variants(t: Target) {
+    let out = run_with_stdin(python("variantes.py", t.classic), "", RUN_LIMIT);
+    assert!(
+        out.success(),
+        "variantes.py: {:?}\n{}\n{}",
+        out.status,
+        out.stderr,
+        out.stdout
+    );
+    let replies: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("< "))
+        .collect();
+    assert_eq!(replies.len(), PLAN.len() + 1, "replies:\n{}", out.stdout);
+    let mut referee = Referee::new(Codec::Classic);
+    let decode = |s: &str| {
+        host::client::decode(Codec::Classic, s.as_bytes())
+            .unwrap_or_else(|e| panic!("undecodable reply {s}: {e}"))
+    };
+    referee.greeting(&decode(replies[0])).expect("greeting");
+    let sent: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("> "))
+        .collect();
+    for (i, (action, reply)) in PLAN.iter().zip(&replies[1..]).enumerate() {
+        let r = decode(reply);
+        if let Err(e) = referee.after(action, &r) {
+            panic!(
+                "variant {i} ({}) → {action:?}: {e}\nreply: {reply}",
+                sent[i]
+            );
+        }
+    }
+}
+
+#[test]
+fn json_dumps_variants_against_in_process_sim() {
+    if !python_ok() {
+        return;
+    }
+    let (_sim, t) = in_process_sim(34, None);
+    check_variants(t);
+}
+
+#[test]
+fn json_dumps_variants_against_cuatro_sim_binary() {
+    if !python_ok() {
+        return;
+    }
+    let sim = Spawned::sim(&[]);
+    check_variants(sim.target);
+}
