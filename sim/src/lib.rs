@@ -8,7 +8,12 @@
 //! when idle and never sleeping on the data path.
 
 pub mod gateway;
+pub mod impair;
 pub mod link;
+pub mod netsim;
+pub mod pcap;
+pub mod referee;
+pub mod tap;
 pub mod upload;
 
 use cuatro_core::{Config as ServerConfig, Server, ServerMemory};
@@ -48,6 +53,10 @@ pub struct SimConfig {
     pub upload_dir: PathBuf,
     /// Largest upload accepted, in bytes.
     pub upload_max: u64,
+    /// Impairments of the board's link (loss, delay, ...), both directions.
+    pub impair: impair::Impairments,
+    /// Capture the board's link traffic into this pcap file.
+    pub pcap: Option<PathBuf>,
 }
 
 impl Default for SimConfig {
@@ -58,6 +67,8 @@ impl Default for SimConfig {
             idle_timeout: Duration::from_secs(60),
             upload_dir: PathBuf::from(upload::DEFAULT_DIR),
             upload_max: upload::DEFAULT_MAX,
+            impair: impair::Impairments::default(),
+            pcap: None,
         }
     }
 }
@@ -95,6 +106,7 @@ pub struct Sim {
     addrs: Addrs,
     stop: Arc<AtomicBool>,
     waker: Arc<Waker>,
+    capture: Option<Box<dyn std::io::Write + Send>>,
 }
 
 /// Stops a running simulator from another thread.
@@ -115,6 +127,11 @@ impl StopHandle {
 impl Sim {
     /// Binds the 127.0.0.1 ports.
     pub fn bind(config: SimConfig) -> std::io::Result<Sim> {
+        config
+            .impair
+            .validate()
+            .map_err(|e| std::io::Error::new(ErrorKind::InvalidInput, e))?;
+        let capture = pcap::open_file(config.pcap.as_deref())?;
         let poll = Poll::new()?;
         let bind = |offset: u16| -> std::io::Result<TcpListener> {
             let port = if config.port_base == 0 {
@@ -143,6 +160,7 @@ impl Sim {
             addrs,
             stop: Arc::new(AtomicBool::new(false)),
             waker,
+            capture,
         })
     }
 
@@ -163,7 +181,14 @@ impl Sim {
     pub fn run(mut self) -> std::io::Result<()> {
         let start = Instant::now();
         let now = || NetInstant::from_micros(start.elapsed().as_micros() as i64);
-        let (mut board_port, mut gw_port) = link::pair();
+        let (board_link, mut gw_port) = link::pair();
+        // The board's NIC: impairments (if any), then the capture (if any).
+        let mut board_port = pcap::Pcap::new(
+            impair::Impaired::new(board_link, self.config.impair.clone()),
+            self.capture.take(),
+            pcap::epoch_micros_now(),
+            true,
+        );
 
         let mut server_config = ServerConfig::new(BOARD_MAC, Ipv4Cidr::new(BOARD_IP, 24));
         server_config.gateway = Some(GATEWAY_IP);
@@ -187,6 +212,7 @@ impl Sim {
         let mut next_token = FIRST_STREAM;
         loop {
             if self.stop.load(Ordering::SeqCst) {
+                board_port.flush();
                 return Ok(());
             }
             // Accept new kernel connections and start their relays.
@@ -225,19 +251,38 @@ impl Sim {
             let mut board_delay = None;
             for _ in 0..10_000 {
                 let t = now();
+                let before = board_port.inner().activity();
                 board_delay = board.poll(t, &mut board_port);
+                let sent = board_port.inner_mut().flush(t);
+                let moved = board_port.inner().activity() != before;
                 let gw_changed = gateway.poll(t, &mut gw_port);
                 let relayed = gateway.relay(self.poll.registry());
-                if !gw_changed && !relayed && !board_port.has_pending() && !gw_port.has_pending() {
+                let board_pending = board_port.inner().inner().has_pending();
+                let due = board_port.inner().has_due(now());
+                let gw_pending = gw_port.has_pending();
+                if !sent
+                    && !moved
+                    && !gw_changed
+                    && !relayed
+                    && !board_pending
+                    && !due
+                    && !gw_pending
+                {
                     break;
                 }
             }
             let t = now();
             let gw_delay = gateway.poll_delay(t);
-            let delay = match (board_delay, gw_delay) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            // Frames held back by the impaired link are due later.
+            let link_delay =
+                board_port
+                    .inner()
+                    .poll_at()
+                    .map(|at| if at > t { at - t } else { NetDuration::ZERO });
+            let delay = [board_delay, gw_delay, link_delay]
+                .into_iter()
+                .flatten()
+                .min();
             let timeout = delay.map(|d| Duration::from_micros(d.total_micros()));
             match self.poll.poll(&mut events, timeout) {
                 Ok(()) => {}

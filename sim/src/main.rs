@@ -2,6 +2,8 @@
 
 use anyhow::Context;
 use clap::Parser;
+use sim::impair::Impairments;
+use sim::tap::TapSim;
 use sim::{Sim, SimConfig};
 use std::time::Duration;
 
@@ -13,7 +15,7 @@ struct Args {
     /// First 127.0.0.1 port: classic game on N, compact on N+1 (0: pick free ports).
     #[arg(long, default_value_t = 8080)]
     port_base: u16,
-    /// Seed of the CPU players.
+    /// Seed of the CPU players and of the impaired link's fates.
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Idle timeout of a game session, in seconds.
@@ -25,22 +27,109 @@ struct Args {
     /// Largest upload accepted, in bytes (larger files get `Error: ...`).
     #[arg(long, default_value_t = sim::upload::DEFAULT_MAX)]
     upload_max: u64,
+    /// Attach the board to this Linux TAP interface instead of the
+    /// 127.0.0.1 relay (its ports are then the board's own, at --ip).
+    #[arg(long, value_name = "IFACE")]
+    tap: Option<String>,
+    /// The board's address on the TAP.
+    #[arg(
+        long,
+        value_name = "CIDR",
+        default_value = "192.168.69.1/24",
+        requires = "tap"
+    )]
+    ip: String,
+    /// Lose this percentage of frames (each direction).
+    #[arg(long, value_name = "PCT", default_value_t = 0.0)]
+    loss: f64,
+    /// Flip one bit in this percentage of frames (checksums drop them).
+    #[arg(long, value_name = "PCT", default_value_t = 0.0)]
+    corrupt: f64,
+    /// Deliver this percentage of frames twice.
+    #[arg(long, value_name = "PCT", default_value_t = 0.0)]
+    duplicate: f64,
+    /// Hold this percentage of frames back behind the next one.
+    #[arg(long, value_name = "PCT", default_value_t = 0.0)]
+    reorder: f64,
+    /// One-way latency added to every frame, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    delay: u64,
+    /// Extra random latency per frame, 0..=MS milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    jitter: u64,
+    /// Link rate in kilobits per second (0: unlimited).
+    #[arg(long, value_name = "KBPS", default_value_t = 0)]
+    rate: u64,
+    /// The board link's IP MTU in bytes (at least 68); the TCP MSS follows.
+    #[arg(long, value_name = "BYTES")]
+    mtu: Option<usize>,
+    /// Write the board's link traffic to this pcap file (tshark -r FILE).
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<std::path::PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let sim = Sim::bind(SimConfig {
+    let impair = Impairments {
+        loss: args.loss,
+        corrupt: args.corrupt,
+        duplicate: args.duplicate,
+        reorder: args.reorder,
+        delay: Duration::from_millis(args.delay),
+        jitter: Duration::from_millis(args.jitter),
+        rate_kbps: args.rate,
+        mtu: args.mtu,
+        // --seed seeds the CPU players and the link's fates alike.
+        seed: args.seed,
+    };
+    if let Err(e) = impair.validate() {
+        eprintln!("cuatro-sim: {e}");
+        std::process::exit(2);
+    }
+    if !impair.is_clean() {
+        eprintln!("cuatro-sim: impaired link: {}", impair.summary());
+    }
+    let config = SimConfig {
         port_base: args.port_base,
         seed: args.seed,
         idle_timeout: Duration::from_secs(args.idle_timeout),
         upload_dir: args.upload_dir,
         upload_max: args.upload_max,
-    })
-    .context("cuatro-sim")?;
+        impair,
+        pcap: args.pcap,
+    };
+    if let Some(iface) = args.tap {
+        return run_tap(&iface, &args.ip, config);
+    }
+    let sim = Sim::bind(config).context("cuatro-sim")?;
     let stop = sim.stop_handle();
     ctrlc::set_handler(move || stop.stop()).context("installing the Ctrl-C handler")?;
     println!("{}", sim.addrs().ready_line());
     sim.run().context("cuatro-sim")?;
+    eprintln!("cuatro-sim: stopped");
+    Ok(())
+}
+
+/// `--tap IFACE`: the board on a TAP; errors are one clear line.
+fn run_tap(iface: &str, ip: &str, config: SimConfig) -> anyhow::Result<()> {
+    let ip = match sim::tap::parse_cidr(ip) {
+        Ok(ip) => ip,
+        Err(e) => {
+            eprintln!("cuatro-sim: --ip: {e}");
+            std::process::exit(2);
+        }
+    };
+    let tap = match TapSim::open(iface, ip, config) {
+        Ok(tap) => tap,
+        Err(e) => {
+            eprintln!("cuatro-sim: {e}");
+            std::process::exit(1);
+        }
+    };
+    let stop = tap.stop_handle();
+    ctrlc::set_handler(move || stop.stop()).context("installing the Ctrl-C handler")?;
+    println!("{}", tap.ready_line());
+    tap.run().context("cuatro-sim")?;
     eprintln!("cuatro-sim: stopped");
     Ok(())
 }

@@ -21,6 +21,7 @@
 )]
 
 pub mod cpu;
+mod dup_syn;
 pub mod game;
 pub mod server;
 pub mod session;

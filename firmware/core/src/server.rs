@@ -12,14 +12,18 @@
 //! the pool when the connection closes, resets or idles out, without waiting
 //! in TIME-WAIT.
 
+use crate::dup_syn::{DupSynFilter, Peer};
 use crate::session::{self, reply_bound, Output, Session, REPLY_CAPACITY};
 use crate::upload::{self, NoStorage, Storage, Upload, UploadOutput};
 use cuatro_proto::Codec;
-use smoltcp::iface::{Config as IfaceConfig, Interface, SocketHandle, SocketSet, SocketStorage};
+use smoltcp::iface::{
+    Config as IfaceConfig, Interface, PollIngressSingleResult, PollResult, SocketHandle, SocketSet,
+    SocketStorage,
+};
 use smoltcp::phy::Device;
 use smoltcp::socket::tcp::{self, State};
 pub use smoltcp::time::{Duration, Instant};
-use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, Ipv4Address, Ipv4Cidr};
+use smoltcp::wire::{EthernetAddress, HardwareAddress, IpAddress, IpCidr, Ipv4Address, Ipv4Cidr};
 
 /// Default number of simultaneous game sessions.
 pub const SESSIONS: usize = 4;
@@ -45,8 +49,15 @@ pub const UPLOAD_RX_BUFFER: usize = 4096;
 pub const UPLOAD_TX_BUFFER: usize = 128;
 const _: () = assert!(UPLOAD_TX_BUFFER >= upload::REPLY_CAPACITY);
 
-/// How long a closing connection may take to finish before it is reset.
-pub const CLOSE_LINGER: Duration = Duration::from_secs(5);
+/// A closing connection is reset when it makes no progress (the client
+/// acknowledging data, or closing) for this long. Longer than TCP's first
+/// four retransmissions (1 + 2 + 4 + 8 s), so a last reply lost on a lossy
+/// link is still delivered; a client that reads its last reply and closes
+/// frees the socket at once.
+pub const CLOSE_LINGER: Duration = Duration::from_secs(30);
+/// How long a client that has every byte and our FIN may take to close
+/// before its socket is reset and reused.
+pub const FIN_WAIT_2_GRACE: Duration = Duration::from_secs(2);
 /// Default idle timeout of a session (the SPEC's 60 s).
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -109,9 +120,10 @@ enum Role {
     Listening(u16),
     /// Serving the session at this index.
     Serving(usize),
-    /// Final data sent and FIN queued; reclaimed once closed (or at the
-    /// deadline, by reset).
-    Closing(Instant),
+    /// Final data sent and FIN queued; reclaimed once closed, or reset when
+    /// the deadline passes with no progress. Carries the bytes still unacked
+    /// when the deadline was last set: any progress moves the deadline.
+    Closing(Instant, usize),
     /// Aborted: the next interface poll sends the RST, then the socket is free.
     Resetting,
 }
@@ -121,12 +133,15 @@ enum Role {
 pub struct Slot {
     handle: Option<SocketHandle>,
     role: Role,
+    /// The connection the socket is in, if any (for [`DupSynFilter`]).
+    peer: Option<Peer>,
 }
 
 impl Slot {
     const EMPTY: Slot = Slot {
         handle: None,
         role: Role::Free,
+        peer: None,
     };
 }
 
@@ -187,6 +202,12 @@ impl<
     pub const fn new() -> Self {
         const NO_SESSION: Option<Session> = None;
         const { assert!(ST == SO + UPLOAD_SOCKETS, "STORAGE_N must be SOCKETS_N + 1") };
+        const {
+            assert!(
+                TX >= reply_bound(Codec::Classic) && TX >= reply_bound(Codec::Compact),
+                "TX must hold the largest reply frame (session::reply_bound)"
+            )
+        };
         ServerMemory {
             storage: [SocketStorage::EMPTY; ST],
             rx: [[0; RX]; SO],
@@ -245,6 +266,8 @@ pub struct Server<'a, S: Storage = NoStorage> {
     config: Config,
     next_seed: u64,
     stats: Stats,
+    /// Set when a pass over the sockets queued data to send.
+    sent: bool,
 }
 
 impl<'a> Server<'a, NoStorage> {
@@ -324,6 +347,7 @@ impl<'a, S: Storage> Server<'a, S> {
             *slot = Slot {
                 handle: Some(sockets.add(socket)),
                 role: Role::Free,
+                peer: None,
             };
         }
         let mut upload_socket = tcp::Socket::new(
@@ -344,6 +368,7 @@ impl<'a, S: Storage> Server<'a, S> {
             next_seed: config.seed,
             config,
             stats: Stats::default(),
+            sent: false,
         };
         server.listen();
         server
@@ -380,14 +405,29 @@ impl<'a, S: Storage> Server<'a, S> {
     /// transmissions. Returns how long the caller may wait before polling
     /// again if no packet arrives (`None`: only when one does).
     pub fn poll<D: Device + ?Sized>(&mut self, now: Instant, device: &mut D) -> Option<Duration> {
-        // Bounded: each round either changes a socket's state or stops.
-        for _ in 0..4 {
-            self.iface.poll(now, device, &mut self.sockets);
-            if !self.service(now) {
+        self.iface.poll_maintenance(now);
+        // Alternate the stack and the sessions until neither has anything
+        // left to do: a connection the stack just completed is greeted, a
+        // reply just queued is transmitted. Bounded; if the bound is hit,
+        // ask to be polled again at once.
+        let mut settled = false;
+        for _ in 0..MAX_ROUNDS {
+            let mut busy = self.ingress(now, device);
+            busy |= self.service(now);
+            for _ in 0..MAX_EGRESS_PER_ROUND {
+                match self.iface.poll_egress(now, device, &mut self.sockets) {
+                    PollResult::None => break,
+                    PollResult::SocketStateChanged => busy = true,
+                }
+            }
+            if !busy {
+                settled = true;
                 break;
             }
         }
-        self.iface.poll(now, device, &mut self.sockets);
+        if !settled {
+            return Some(Duration::ZERO);
+        }
         let stack = self.iface.poll_delay(now, &self.sockets);
         let ours = self
             .next_deadline()
@@ -396,6 +436,38 @@ impl<'a, S: Storage> Server<'a, S> {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+    }
+
+    /// Takes received packets one at a time and re-arms listeners after
+    /// each, so several SYNs for one port arriving together each find a
+    /// listener; retransmitted SYNs of connections under way are dropped
+    /// (see [`DupSynFilter`]). Returns whether a packet was processed.
+    fn ingress<D: Device + ?Sized>(&mut self, now: Instant, device: &mut D) -> bool {
+        let mut any = false;
+        for _ in 0..MAX_INGRESS_PER_POLL {
+            for slot in self.slots.iter_mut() {
+                slot.peer = slot
+                    .handle
+                    .and_then(|h| peer(self.sockets.get::<tcp::Socket>(h)));
+            }
+            let slots: &[Slot] = self.slots;
+            let mut filtered = DupSynFilter {
+                inner: &mut *device,
+                is_open: |p: &Peer| slots.iter().any(|s| s.peer == Some(*p)),
+            };
+            match self
+                .iface
+                .poll_ingress_single(now, &mut filtered, &mut self.sockets)
+            {
+                PollIngressSingleResult::None => break,
+                PollIngressSingleResult::PacketProcessed
+                | PollIngressSingleResult::SocketStateChanged => {
+                    any = true;
+                    self.listen();
+                }
+            }
+        }
+        any
     }
 
     /// The earliest time a session idles out or a closing socket expires.
@@ -417,7 +489,7 @@ impl<'a, S: Storage> Server<'a, S> {
                     .get(k)
                     .and_then(|s| s.as_ref())
                     .map(|s| Instant::from_millis(s.last_activity_ms() as i64) + idle),
-                Role::Closing(deadline) => Some(deadline),
+                Role::Closing(deadline, _) => Some(deadline),
                 // Due at once: the RST is sent, the socket freed.
                 Role::Resetting => Some(Instant::ZERO),
                 Role::Free | Role::Listening(_) => None,
@@ -429,13 +501,14 @@ impl<'a, S: Storage> Server<'a, S> {
     /// Runs every socket's state machine once. Returns whether anything was
     /// queued for transmission or a socket changed role.
     fn service(&mut self, now: Instant) -> bool {
+        self.sent = false;
         let mut changed = false;
         for i in 0..self.slots.len() {
             changed |= self.service_slot(i, now);
         }
         changed |= self.service_upload(now);
         changed |= self.listen();
-        changed
+        changed || self.sent
     }
 
     /// Runs the upload socket's state machine once; returns whether its role
@@ -544,6 +617,7 @@ impl<'a, S: Storage> Server<'a, S> {
         let Some(Slot {
             handle: Some(handle),
             role,
+            ..
         }) = self.slots.get(i).copied()
         else {
             return false;
@@ -553,7 +627,7 @@ impl<'a, S: Storage> Server<'a, S> {
             Role::Resetting => Role::Free,
             Role::Listening(port) => self.accept(handle, port, now),
             Role::Serving(k) => self.serve(handle, k, now),
-            Role::Closing(deadline) => self.finish_close(handle, deadline, now),
+            Role::Closing(deadline, queued) => self.finish_close(handle, deadline, queued, now),
         };
         if new_role == role {
             // Data may still have been sent: serve() reports that by
@@ -607,7 +681,7 @@ impl<'a, S: Storage> Server<'a, S> {
                     let _ = socket.send_slice(frame);
                 }
                 socket.close();
-                Role::Closing(now + CLOSE_LINGER)
+                Role::Closing(now + CLOSE_LINGER, socket.send_queue())
             }
         }
     }
@@ -661,17 +735,18 @@ impl<'a, S: Storage> Server<'a, S> {
                     if let Some(frame) = self.scratch.get(..len) {
                         // Room was checked above: this never truncates.
                         let _ = socket.send_slice(frame);
+                        self.sent = true;
                     }
                     if close {
                         socket.close();
                         release(self.sessions, k);
-                        return Role::Closing(now + CLOSE_LINGER);
+                        return Role::Closing(now + CLOSE_LINGER, socket.send_queue());
                     }
                 }
                 Output::Close => {
                     socket.close();
                     release(self.sessions, k);
-                    return Role::Closing(now + CLOSE_LINGER);
+                    return Role::Closing(now + CLOSE_LINGER, socket.send_queue());
                 }
             }
         }
@@ -679,14 +754,21 @@ impl<'a, S: Storage> Server<'a, S> {
         if !socket.may_recv() && socket.recv_queue() == 0 {
             socket.close();
             release(self.sessions, k);
-            return Role::Closing(now + CLOSE_LINGER);
+            return Role::Closing(now + CLOSE_LINGER, socket.send_queue());
         }
         Role::Serving(k)
     }
 
-    /// A closing socket: reclaim it once the close completes or lingers too
-    /// long. TIME-WAIT is cut short so the socket serves the next client.
-    fn finish_close(&mut self, handle: SocketHandle, deadline: Instant, now: Instant) -> Role {
+    /// A closing socket: reclaim it once the close completes, or once it
+    /// makes no progress for [`CLOSE_LINGER`] (the client vanished).
+    /// TIME-WAIT is cut short so the socket serves the next client.
+    fn finish_close(
+        &mut self,
+        handle: SocketHandle,
+        deadline: Instant,
+        queued: usize,
+        now: Instant,
+    ) -> Role {
         let socket = self.sockets.get_mut::<tcp::Socket>(handle);
         // Discard anything the client still sends: the session is over.
         while socket.can_recv() {
@@ -694,19 +776,30 @@ impl<'a, S: Storage> Server<'a, S> {
                 break;
             }
         }
-        match socket.state() {
-            // Closed: nothing left to send. TIME-WAIT: the client closed too;
-            // cut the wait short so the socket serves the next client.
-            State::Closed | State::TimeWait => {
-                socket.abort();
-                Role::Resetting
-            }
-            _ if now >= deadline => {
-                socket.abort();
-                Role::Resetting
-            }
-            _ => Role::Closing(deadline),
+        let still_queued = socket.send_queue();
+        let state = socket.state();
+        // Closed: nothing left to send. TIME-WAIT: the client closed too;
+        // cut the wait short so the socket serves the next client.
+        if matches!(state, State::Closed | State::TimeWait) {
+            socket.abort();
+            return Role::Resetting;
         }
+        // The client acknowledged more of the reply: it is still there.
+        let mut deadline = if still_queued != queued {
+            now + CLOSE_LINGER
+        } else {
+            deadline
+        };
+        // Everything, FIN included, is acknowledged: the client has all it
+        // needs; give it a moment to close, then reclaim the socket.
+        if state == State::FinWait2 && still_queued == 0 {
+            deadline = deadline.min(now + FIN_WAIT_2_GRACE);
+        }
+        if now >= deadline {
+            socket.abort();
+            return Role::Resetting;
+        }
+        Role::Closing(deadline, still_queued)
     }
 
     /// Puts every free socket to listen, balanced between the two game
@@ -720,6 +813,7 @@ impl<'a, S: Storage> Server<'a, S> {
             let Some(Slot {
                 handle: Some(handle),
                 role: Role::Free,
+                ..
             }) = self.slots.get(i).copied()
             else {
                 continue;
@@ -752,11 +846,16 @@ impl<'a, S: Storage> Server<'a, S> {
         changed
     }
 
-    /// Number of sockets listening on `port`.
+    /// Number of sockets listening on `port` with no handshake under way.
     fn listeners(&self, port: u16) -> usize {
         self.slots
             .iter()
-            .filter(|s| s.role == Role::Listening(port))
+            .filter(|s| {
+                s.role == Role::Listening(port)
+                    && s.handle.is_some_and(|h| {
+                        self.sockets.get::<tcp::Socket>(h).state() == State::Listen
+                    })
+            })
             .count()
     }
 
@@ -786,6 +885,33 @@ fn release(sessions: &mut [Option<Session>], k: usize) {
         *entry = None;
     }
 }
+
+/// Upper bound on stack/session rounds per poll.
+const MAX_ROUNDS: usize = 8;
+
+/// Upper bound on egress passes per round (each may send many packets).
+const MAX_EGRESS_PER_ROUND: usize = 8;
+
+/// The connection a socket is in (remote address and port, local port), if
+/// it is past `LISTEN`.
+fn peer(socket: &tcp::Socket) -> Option<Peer> {
+    if matches!(socket.state(), State::Listen | State::Closed) {
+        return None;
+    }
+    let remote = socket.remote_endpoint()?;
+    let local = socket.local_endpoint()?;
+    // Irrefutable while only IPv4 is enabled; an IPv6 peer is not filtered.
+    #[allow(irrefutable_let_patterns)]
+    let IpAddress::Ipv4(addr) = remote.addr
+    else {
+        return None;
+    };
+    Some((addr, remote.port, local.port))
+}
+
+/// Upper bound on packets taken in per poll before the sessions run, so a
+/// flood cannot starve them (the rest wait in the device for the next poll).
+const MAX_INGRESS_PER_POLL: usize = 64;
 
 /// Upper bound on frames answered per socket per poll, so one chatty client
 /// cannot monopolise a poll.

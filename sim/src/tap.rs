@@ -1,0 +1,304 @@
+//! TAP mode: the board on a Linux TAP interface instead of the relay.
+//!
+//! The kernel's own TCP clients reach the board at its address (default
+//! `192.168.69.1/24`, as in smoltcp's examples) on its own ports. The loop
+//! waits in `mio` on the TAP's file descriptor with smoltcp's `poll_delay`
+//! (and the impaired link's next due frame) as the timeout.
+//!
+//! One-time setup (the host side takes `.100`):
+//!
+//! ```sh
+//! sudo ip tuntap add name tap0 mode tap user $USER
+//! sudo ip link set tap0 up
+//! sudo ip addr add 192.168.69.100/24 dev tap0
+//! cargo run -p sim -- --tap tap0
+//! ```
+
+use crate::impair::Impaired;
+use crate::pcap::{self, Pcap};
+use crate::{upload, SimConfig, StopHandle};
+use cuatro_core::{Config as ServerConfig, Server, ServerMemory};
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token, Waker};
+use smoltcp::phy::{Medium, TunTapInterface};
+use smoltcp::time::{Duration as NetDuration, Instant as NetInstant};
+use smoltcp::wire::{EthernetAddress, Ipv4Address, Ipv4Cidr};
+use std::fmt;
+use std::io::{ErrorKind, Write};
+use std::os::unix::io::AsRawFd;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The board's MAC address on a TAP (stable across runs).
+pub const TAP_MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x01]);
+/// The board's default address on a TAP (smoltcp's examples' address).
+pub const DEFAULT_IP: Ipv4Cidr = Ipv4Cidr::new(Ipv4Address::new(192, 168, 69, 1), 24);
+
+const TAP: Token = Token(0);
+const WAKER: Token = Token(1);
+/// `IFF_UP` in `/sys/class/net/<iface>/flags`.
+const IFF_UP: u32 = 0x1;
+/// `IFF_TAP` in `/sys/class/net/<iface>/tun_flags`.
+const IFF_TAP: u32 = 0x2;
+
+/// Why the TAP could not be attached: a one-line, actionable message.
+#[derive(Debug)]
+pub struct TapError(pub String);
+
+impl fmt::Display for TapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TapError {}
+
+/// Parses `A.B.C.D/LEN` (or a bare address, as `/24`).
+pub fn parse_cidr(s: &str) -> Result<Ipv4Cidr, String> {
+    let (addr, len) = match s.split_once('/') {
+        Some((a, l)) => (
+            a,
+            l.parse::<u8>()
+                .map_err(|_| format!("bad prefix in {s:?}"))?,
+        ),
+        None => (s, 24),
+    };
+    let addr: std::net::Ipv4Addr = addr
+        .parse()
+        .map_err(|_| format!("bad IPv4 address in {s:?}"))?;
+    if len == 0 || len > 32 {
+        return Err(format!("prefix length must be 1..=32 in {s:?}"));
+    }
+    Ok(Ipv4Cidr::new(addr, len))
+}
+
+fn read_hex(path: &Path) -> Option<u32> {
+    let s = std::fs::read_to_string(path).ok()?;
+    u32::from_str_radix(s.trim().trim_start_matches("0x"), 16).ok()
+}
+
+/// Checks the interface exists, is a TAP and is up, before touching
+/// `/dev/net/tun` (which, for root, would silently create a missing one).
+fn preflight(iface: &str) -> Result<(), TapError> {
+    if iface.is_empty() || iface.len() > 15 || iface.contains('/') {
+        return Err(TapError(format!(
+            "invalid interface name {iface:?} (1 to 15 characters, no '/')"
+        )));
+    }
+    let sys = Path::new("/sys/class/net");
+    if !sys.is_dir() {
+        return Ok(()); // no sysfs: let the kernel tell us
+    }
+    let dir = sys.join(iface);
+    if !dir.exists() {
+        return Err(TapError(format!(
+            "no network interface {iface:?}: create it first with \
+             `sudo ip tuntap add name {iface} mode tap user $USER && sudo ip link set {iface} up \
+             && sudo ip addr add 192.168.69.100/24 dev {iface}`"
+        )));
+    }
+    match read_hex(&dir.join("tun_flags")) {
+        None => {
+            return Err(TapError(format!(
+                "{iface:?} is not a TUN/TAP interface (create one with `sudo ip tuntap add name \
+                 {iface} mode tap user $USER`)"
+            )))
+        }
+        Some(flags) if flags & IFF_TAP == 0 => {
+            return Err(TapError(format!(
+                "{iface:?} is a TUN (IP) interface; the board needs a TAP (Ethernet) one: \
+                 `sudo ip tuntap add name {iface} mode tap user $USER`"
+            )))
+        }
+        Some(_) => {}
+    }
+    if read_hex(&dir.join("flags")).is_some_and(|f| f & IFF_UP == 0) {
+        return Err(TapError(format!(
+            "interface {iface:?} is down: `sudo ip link set {iface} up`"
+        )));
+    }
+    Ok(())
+}
+
+/// Opens the TAP, mapping errors to clear messages.
+fn attach(iface: &str) -> Result<TunTapInterface, TapError> {
+    preflight(iface)?;
+    if !Path::new("/dev/net/tun").exists() {
+        return Err(TapError(
+            "/dev/net/tun does not exist: load the tun module (`sudo modprobe tun`)".into(),
+        ));
+    }
+    TunTapInterface::new(iface, Medium::Ethernet).map_err(|e| {
+        let why = match e.kind() {
+            ErrorKind::PermissionDenied => format!(
+                "permission denied attaching to TAP {iface:?} ({e}): run as root, or create \
+                 the interface for your user: `sudo ip tuntap add name {iface} mode tap user $USER`"
+            ),
+            _ if e.raw_os_error() == Some(16) => {
+                format!("TAP {iface:?} is busy: another process is attached to it ({e})")
+            }
+            _ if e.raw_os_error() == Some(1) => format!(
+                "operation not permitted on TAP {iface:?} ({e}): run as root, or create the \
+                 interface for your user: `sudo ip tuntap add name {iface} mode tap user $USER`"
+            ),
+            _ => format!("cannot attach to TAP {iface:?}: {e}"),
+        };
+        TapError(why)
+    })
+}
+
+/// The board attached to a TAP, ready to [`run`](TapSim::run).
+pub struct TapSim {
+    config: SimConfig,
+    iface: String,
+    ip: Ipv4Cidr,
+    dev: TunTapInterface,
+    capture: Option<Box<dyn Write + Send>>,
+    poll: Poll,
+    stop: Arc<AtomicBool>,
+    waker: Arc<Waker>,
+}
+
+impl TapSim {
+    /// Attaches to TAP `iface` with the board at `ip`. The game ports are
+    /// `config.port_base` and the next two (8080 when it is 0);
+    /// `config.impair` and `config.pcap` apply to the TAP link.
+    pub fn open(iface: &str, ip: Ipv4Cidr, config: SimConfig) -> Result<TapSim, TapError> {
+        config.impair.validate().map_err(TapError)?;
+        let dev = attach(iface)?;
+        let capture =
+            pcap::open_file(config.pcap.as_deref()).map_err(|e| TapError(e.to_string()))?;
+        let io = |e: std::io::Error| TapError(format!("cannot wait on TAP {iface:?}: {e}"));
+        let poll = Poll::new().map_err(io)?;
+        let fd = dev.as_raw_fd();
+        poll.registry()
+            .register(&mut SourceFd(&fd), TAP, Interest::READABLE)
+            .map_err(io)?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(io)?);
+        Ok(TapSim {
+            config,
+            iface: iface.to_owned(),
+            ip,
+            dev,
+            capture,
+            poll,
+            stop: Arc::new(AtomicBool::new(false)),
+            waker,
+        })
+    }
+
+    fn port_base(&self) -> u16 {
+        if self.config.port_base == 0 {
+            8080
+        } else {
+            self.config.port_base
+        }
+    }
+
+    /// The `ready` line: `ready tap=IFACE ip=A classic=A:P compact=A:P+1 upload=A:P+2`.
+    pub fn ready_line(&self) -> String {
+        let ip = self.ip.address();
+        let p = self.port_base();
+        format!(
+            "ready tap={} ip={ip} classic={ip}:{p} compact={ip}:{} upload={ip}:{}",
+            self.iface,
+            p + 1,
+            p + 2
+        )
+    }
+
+    /// A handle that stops [`run`](TapSim::run).
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle {
+            stop: self.stop.clone(),
+            waker: self.waker.clone(),
+        }
+    }
+
+    /// Runs the board on the TAP until stopped.
+    pub fn run(mut self) -> std::io::Result<()> {
+        let start = Instant::now();
+        let now = || NetInstant::from_micros(start.elapsed().as_micros() as i64);
+        let mut dev = Pcap::new(
+            Impaired::new(self.dev, self.config.impair.clone()),
+            self.capture.take(),
+            pcap::epoch_micros_now(),
+            true,
+        );
+        let mut server_config = ServerConfig::new(TAP_MAC, self.ip);
+        server_config.port_base = if self.config.port_base == 0 {
+            8080
+        } else {
+            self.config.port_base
+        };
+        server_config.seed = self.config.seed;
+        server_config.idle_timeout =
+            NetDuration::from_micros(self.config.idle_timeout.as_micros() as u64);
+        let storage = upload::DirStorage::new(&self.config.upload_dir, self.config.upload_max);
+        let mut memory: ServerMemory = ServerMemory::new();
+        let mut board = Server::with_storage(server_config, &mut dev, &mut memory, now(), storage);
+
+        let mut events = Events::with_capacity(16);
+        loop {
+            if self.stop.load(Ordering::SeqCst) {
+                dev.flush();
+                return Ok(());
+            }
+            // Poll until a poll moves no frame and nothing is due (bounded):
+            // a frame taken in by the interface's last pass may need the
+            // server's attention (a connection just established wants its
+            // greeting), and no packet or timer would wake us for it.
+            let mut delay = None;
+            for _ in 0..1000 {
+                let t = now();
+                let before = dev.inner().activity();
+                delay = board.poll(t, &mut dev);
+                let sent = dev.inner_mut().flush(t);
+                let moved = dev.inner().activity() != before;
+                if !sent && !moved && !dev.inner().has_due(now()) {
+                    break;
+                }
+            }
+            let t = now();
+            let link = dev
+                .inner()
+                .poll_at()
+                .map(|at| if at > t { at - t } else { NetDuration::ZERO });
+            let delay = match (delay, link) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let timeout = delay.map(|d| Duration::from_micros(d.total_micros()));
+            match self.poll.poll(&mut events, timeout) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_cidrs() {
+        assert_eq!(parse_cidr("192.168.69.1/24"), Ok(DEFAULT_IP));
+        assert_eq!(parse_cidr("192.168.69.1"), Ok(DEFAULT_IP));
+        assert!(parse_cidr("192.168.69.1/33").is_err());
+        assert!(parse_cidr("nope/24").is_err());
+    }
+
+    #[test]
+    fn a_missing_interface_is_a_clear_error() {
+        let e = TapSim::open("cuatro-nosuch9", DEFAULT_IP, SimConfig::default())
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
+        assert!(e.contains("no network interface"), "{e}");
+        assert!(!std::path::Path::new("/sys/class/net/cuatro-nosuch9").exists());
+    }
+}

@@ -1,0 +1,341 @@
+//! TAP mode end to end, inside a network namespace this test creates (and
+//! deletes): `cuatro-sim --tap tap0` attached to a TAP in the namespace,
+//! played at 192.168.69.1 by the namespace's kernel TCP — a Rust client
+//! that referees every reply (this test binary, re-run inside the
+//! namespace) and the lecture's Python client.
+//!
+//! Needs root, `ip` and /dev/net/tun; otherwise it prints why and skips,
+//! unless `CUATRO_REQUIRE_TAP=1`, when it fails instead. Touches nothing
+//! outside its own namespace.
+
+mod common;
+
+use cuatro_proto::Codec;
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const BOARD: &str = "192.168.69.1";
+const HOST_SIDE: &str = "192.168.69.100/24";
+/// Set (to `ADDR CODEC SEED`) when this binary runs as the in-namespace client.
+const HELPER_ENV: &str = "CUATRO_TAP_HELPER";
+
+fn required() -> bool {
+    std::env::var("CUATRO_REQUIRE_TAP").is_ok_and(|v| v == "1")
+}
+
+/// Skips (or, when required, fails) with a reason.
+fn skip(reason: &str) {
+    if required() {
+        panic!("CUATRO_REQUIRE_TAP=1 but the TAP test cannot run: {reason}");
+    }
+    println!("skipping the TAP test: {reason}");
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|e| e == "0"))
+        })
+        .unwrap_or(false)
+}
+
+/// Runs a command to completion, killing it after `limit`.
+fn run_bounded(cmd: &mut Command, limit: Duration) -> Result<Output, String> {
+    let desc = format!("{cmd:?}");
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{desc}: {e}"))?;
+    wait_bounded(&mut child, limit).map_err(|e| format!("{desc}: {e}"))
+}
+
+fn wait_bounded(child: &mut Child, limit: Duration) -> Result<Output, String> {
+    let deadline = Instant::now() + limit;
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("still running after {limit:?}; killed"));
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    // Exited: its pipes hit EOF, so these reads end.
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    if let Some(mut o) = child.stdout.take() {
+        let _ = std::io::Read::read_to_end(&mut o, &mut out);
+    }
+    if let Some(mut e) = child.stderr.take() {
+        let _ = std::io::Read::read_to_end(&mut e, &mut err);
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    Ok(Output {
+        status,
+        stdout: out,
+        stderr: err,
+    })
+}
+
+fn ip(args: &[&str]) -> Result<(), String> {
+    let out = run_bounded(Command::new("ip").args(args), Duration::from_secs(10))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "ip {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// A network namespace with a TAP, deleted (with our processes in it) on drop.
+struct Netns {
+    name: String,
+    children: Vec<Child>,
+}
+
+impl Netns {
+    fn create() -> Result<Netns, String> {
+        let name = format!("cuatro-test-{}", std::process::id());
+        // A leftover from a crashed run with our pid: ours to remove.
+        let _ = ip(&["netns", "del", &name]);
+        ip(&["netns", "add", &name])?;
+        let ns = Netns {
+            name,
+            children: Vec::new(),
+        };
+        let n = ns.name.as_str();
+        ip(&["-n", n, "link", "set", "lo", "up"])?;
+        ip(&["-n", n, "tuntap", "add", "dev", "tap0", "mode", "tap"])?;
+        ip(&["-n", n, "addr", "add", HOST_SIDE, "dev", "tap0"])?;
+        ip(&["-n", n, "link", "set", "tap0", "up"])?;
+        Ok(ns)
+    }
+
+    /// `ip netns exec NAME program args...`
+    fn exec(&self, program: &Path) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.name]).arg(program);
+        c
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let _ = ip(&["netns", "del", &self.name]);
+    }
+}
+
+/// The in-namespace client: plays when `HELPER_ENV` is set, else does nothing.
+#[test]
+fn tap_kernel_client_helper() {
+    let Ok(spec) = std::env::var(HELPER_ENV) else {
+        return;
+    };
+    let mut words = spec.split_whitespace();
+    let addr: SocketAddr = words.next().and_then(|a| a.parse().ok()).expect("address");
+    let codec = match words.next() {
+        Some("compact") => Codec::Compact,
+        _ => Codec::Classic,
+    };
+    let seed = words.next().and_then(|s| s.parse().ok()).unwrap_or(1);
+    match common::play(addr, codec, 2, false, seed) {
+        Ok(n) => println!("HELPER OK {n} replies"),
+        Err(e) => panic!("HELPER FAILED: {e}"),
+    }
+}
+
+#[test]
+fn tap_end_to_end_in_a_namespace() {
+    if !is_root() {
+        return skip("not root");
+    }
+    if !Path::new("/dev/net/tun").exists() {
+        return skip("no /dev/net/tun");
+    }
+    if run_bounded(Command::new("ip").arg("-V"), Duration::from_secs(5)).is_err() {
+        return skip("no `ip` command (iproute2)");
+    }
+    let mut ns = match Netns::create() {
+        Ok(ns) => ns,
+        Err(e) => return skip(&format!("cannot set up a namespace with a TAP: {e}")),
+    };
+    let sim = PathBuf::from(env!("CARGO_BIN_EXE_cuatro-sim"));
+    let dir = std::env::temp_dir().join(format!("cuatro-tap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let capture = dir.join("tap.pcap");
+
+    // Clear errors, no panics: a missing interface, no permission.
+    let out = run_bounded(
+        ns.exec(&sim).args(["--tap", "nosuch0"]),
+        Duration::from_secs(30),
+    )
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("no network interface \"nosuch0\""), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    if run_bounded(
+        Command::new("setpriv").arg("--version"),
+        Duration::from_secs(5),
+    )
+    .is_ok()
+    {
+        let mut c = Command::new("ip");
+        c.args([
+            "netns",
+            "exec",
+            &ns.name,
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+        ])
+        .arg("--clear-groups")
+        .arg(&sim)
+        .args(["--tap", "tap0"]);
+        let out = run_bounded(&mut c, Duration::from_secs(30)).unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(
+            err.contains("permission denied") || err.contains("not permitted"),
+            "{err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+
+    // The board on tap0, its link mildly impaired, captured.
+    let mut child = ns
+        .exec(&sim)
+        .args(["--tap", "tap0", "--seed", "5", "--delay", "2"])
+        .args([
+            "--loss",
+            "3",
+            "--duplicate",
+            "1",
+            "--reorder",
+            "2",
+            "--corrupt",
+            "1",
+        ])
+        .arg("--pcap")
+        .arg(&capture)
+        .arg("--upload-dir")
+        .arg(dir.join("up"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    ns.children.push(child);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let ready = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("no ready line in 30 s");
+    assert_eq!(
+        ready,
+        "ready tap=tap0 ip=192.168.69.1 classic=192.168.69.1:8080 \
+         compact=192.168.69.1:8081 upload=192.168.69.1:8082"
+    );
+
+    // The namespace's kernel TCP, both codecs at once, refereed.
+    let exe = std::env::current_exe().unwrap();
+    let helpers: Vec<Child> = [("8080", "classic", 1), ("8081", "compact", 2)]
+        .iter()
+        .map(|(port, codec, seed)| {
+            ns.exec(&exe)
+                .args(["--exact", "tap_kernel_client_helper", "--nocapture"])
+                .env(HELPER_ENV, format!("{BOARD}:{port} {codec} {seed}"))
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut h in helpers {
+        let out = wait_bounded(&mut h, Duration::from_secs(120)).unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains("HELPER OK"),
+            "kernel client failed:\n{text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        println!(
+            "{}",
+            text.lines().find(|l| l.contains("HELPER OK")).unwrap_or("")
+        );
+    }
+
+    // The lecture's Python client, unmodified.
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/python/cliente.py");
+    if script.exists()
+        && run_bounded(Command::new("python3").arg("-V"), Duration::from_secs(5)).is_ok()
+    {
+        let mut py = ns
+            .exec(Path::new("python3"))
+            .arg(&script)
+            .args([BOARD, "8080"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(mut stdin) = py.stdin.take() {
+            let _ = stdin.write_all(b"\\juego_nuevo\n\\jugada 3\nhola\n\\jugada 3\n\\salir\n");
+        }
+        let out = wait_bounded(&mut py, Duration::from_secs(60)).unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "cliente.py failed:\n{text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(text.contains("Input invalido."), "{text}");
+        // Two pieces of ours in column 3, one on the other.
+        assert!(text.matches("|X|").count() >= 2, "{text}");
+        println!("cliente.py played {} lines", text.lines().count());
+    } else if required() {
+        panic!("tests/python/cliente.py or python3 missing");
+    } else {
+        println!("tests/python/cliente.py or python3 missing: lecture client not run");
+    }
+
+    // The capture: Ethernet frames from the board's stable MAC.
+    drop(ns);
+    let bytes = std::fs::read(&capture).unwrap();
+    let records = sim::pcap::parse(&bytes).unwrap_or_else(|e| panic!("bad pcap: {e}"));
+    let from_board = records
+        .iter()
+        .filter(|r| r.data.get(6..12) == Some(&sim::tap::TAP_MAC.0[..]))
+        .count();
+    println!(
+        "capture: {} frames, {from_board} from the board",
+        records.len()
+    );
+    assert!(from_board > 20);
+    let _ = std::fs::remove_dir_all(&dir);
+}
