@@ -197,9 +197,12 @@ impl Sim {
         server_config.idle_timeout =
             NetDuration::from_micros(self.config.idle_timeout.as_micros() as u64);
         let storage = upload::DirStorage::new(&self.config.upload_dir, self.config.upload_max);
-        let mut memory: ServerMemory = ServerMemory::new();
+        // Built in place, as a board does (see `ServerMemory::init`).
+        let mut slot: Box<std::mem::MaybeUninit<ServerMemory>> =
+            Box::new(std::mem::MaybeUninit::uninit());
+        let memory = ServerMemory::init(&mut slot);
         let mut board =
-            Server::with_storage(server_config, &mut board_port, &mut memory, now(), storage);
+            Server::with_storage(server_config, &mut board_port, memory, now(), storage);
         let mut gateway = Gateway::new(
             &mut gw_port,
             GATEWAY_MAC,

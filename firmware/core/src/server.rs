@@ -15,6 +15,7 @@
 use crate::dup_syn::{DupSynFilter, Peer};
 use crate::session::{self, reply_bound, Output, Session, REPLY_CAPACITY};
 use crate::upload::{self, NoStorage, Storage, Upload, UploadOutput};
+use core::mem::MaybeUninit;
 use cuatro_proto::Codec;
 use smoltcp::iface::{
     Config as IfaceConfig, Interface, PollIngressSingleResult, PollResult, SocketHandle, SocketSet,
@@ -198,7 +199,43 @@ impl<
         const URX: usize,
     > ServerMemory<'a, SE, SO, RX, TX, ST, URX>
 {
-    /// Zeroed memory (usable in a `static`).
+    /// Initializes the memory in place and returns it, ready for
+    /// [`Server::new`].
+    ///
+    /// For a board: a `static` built by [`ServerMemory::new`] carries its
+    /// whole initial image in flash (`.data`), because a few of its bytes
+    /// (empty-socket and no-session markers) are not zero. A
+    /// `static mut M: MaybeUninit<ServerMemory> = MaybeUninit::uninit()`
+    /// lives in `.bss` instead, costing no flash, and this fills it at boot
+    /// without building the value on the stack.
+    pub fn init(slot: &'a mut MaybeUninit<Self>) -> &'a mut Self {
+        let p = slot.as_mut_ptr();
+        // SAFETY: `p` comes from a `&mut MaybeUninit<Self>`, so it is valid
+        // and aligned for writes of one `Self`. After `write_bytes`, every
+        // byte array (buffers, scratch) holds zeros, a valid value; every
+        // other field (socket storage, slots, sessions) is then written with
+        // a valid value through raw pointers to its elements, which stay
+        // inside their arrays (`i` < the array's length). So `slot` is fully
+        // initialised before `assume_init_mut`.
+        unsafe {
+            core::ptr::write_bytes(p, 0, 1);
+            let storage = core::ptr::addr_of_mut!((*p).storage).cast::<SocketStorage<'a>>();
+            for i in 0..ST {
+                storage.add(i).write(SocketStorage::EMPTY);
+            }
+            let slots = core::ptr::addr_of_mut!((*p).slots).cast::<Slot>();
+            for i in 0..SO {
+                slots.add(i).write(Slot::EMPTY);
+            }
+            let sessions = core::ptr::addr_of_mut!((*p).sessions).cast::<Option<Session>>();
+            for i in 0..SE {
+                sessions.add(i).write(None);
+            }
+            slot.assume_init_mut()
+        }
+    }
+
+    /// Zeroed memory (usable in a `static`, but see [`ServerMemory::init`]).
     pub const fn new() -> Self {
         const NO_SESSION: Option<Session> = None;
         const { assert!(ST == SO + UPLOAD_SOCKETS, "STORAGE_N must be SOCKETS_N + 1") };

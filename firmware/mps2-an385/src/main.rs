@@ -1,0 +1,249 @@
+//! # cuatro on the Arm MPS2 AN385 (QEMU `-M mps2-an385`)
+//!
+//! Board wiring, nothing more: the LAN9118 driver (crate `lan9118`), a
+//! SysTick millisecond clock, a UART0 log, and `cuatro_core::Server` polled
+//! in a loop that sleeps (WFI) until the NIC interrupt or the server's next
+//! deadline. Static IPv4 10.0.2.15/24 via 10.0.2.2 (QEMU's user network).
+#![no_std]
+#![no_main]
+
+mod clock;
+mod logger;
+mod stack;
+mod storage;
+mod uart;
+
+use core::fmt::Write;
+use core::mem::MaybeUninit;
+use core::sync::atomic::{AtomicBool, Ordering};
+use cortex_m::interrupt::InterruptNumber;
+use cortex_m::peripheral::{NVIC, SCB};
+use cortex_m_rt::{entry, exception, ExceptionFrame};
+use cuatro_core::server::{Config, Duration, Instant, Server, ServerMemory, Stats};
+use lan9118::{Buffers, Lan9118, Mmio};
+use log::{error, info, warn};
+use smoltcp::wire::{EthernetAddress, Ipv4Address, Ipv4Cidr};
+
+/// LAN9118 register window.
+pub const LAN9118_BASE: usize = 0x4020_0000;
+/// LAN9118 interrupt line on the NVIC.
+pub const LAN9118_IRQ: Irq = Irq(13);
+/// The board's address (QEMU user networking's default guest address).
+pub const IP: Ipv4Address = Ipv4Address::new(10, 0, 2, 15);
+/// Prefix length of [`IP`]'s network.
+pub const PREFIX_LEN: u8 = 24;
+/// Default gateway (QEMU user networking's host side).
+pub const GATEWAY: Ipv4Address = Ipv4Address::new(10, 0, 2, 2);
+/// Classic game port in the guest (compact is the next one); `run-qemu
+/// --port-base N` forwards host ports to these.
+pub const PORT_BASE: u16 = 8080;
+/// MAC address used if the chip has none (no EEPROM): locally administered.
+pub const FALLBACK_MAC: [u8; 6] = [0x02, 0x00, 0x63, 0x75, 0x34, 0x01];
+/// How often the stack high-water mark is checked (logged when it grew).
+pub const STACK_REPORT_EVERY: Duration = Duration::from_secs(10);
+
+/// Set by the NIC interrupt, cleared by the main loop.
+static NIC_EVENT: AtomicBool = AtomicBool::new(false);
+
+/// An NVIC interrupt number (this board has no PAC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Irq(pub u16);
+
+// SAFETY: the numbers used are the AN385's external interrupt lines (< 32).
+unsafe impl InterruptNumber for Irq {
+    fn number(self) -> u16 {
+        self.0
+    }
+}
+
+#[entry]
+fn main() -> ! {
+    // cortex-m-rt turns these into `&'static mut` references, once.
+    static mut NIC_BUFFERS: Buffers = Buffers::new();
+    // Uninitialised, so in .bss: no initial image in flash (ServerMemory::init).
+    static mut SERVER_MEMORY: MaybeUninit<ServerMemory<'static>> = MaybeUninit::uninit();
+
+    stack::paint();
+    uart::Uart::uart0().init(clock::CORE_CLOCK_HZ);
+    logger::init();
+    let Some(mut core) = cortex_m::Peripherals::take() else {
+        halt(format_args!("core peripherals already taken"));
+    };
+    clock::start(&mut core.SYST);
+    info!(
+        "cuatro {} on mps2-an385 (Cortex-M3, {} MHz)",
+        env!("CARGO_PKG_VERSION"),
+        clock::CORE_CLOCK_HZ / 1_000_000
+    );
+
+    // SAFETY: the LAN9118's window; this is its only user.
+    let regs = unsafe { Mmio::new(LAN9118_BASE) };
+    let mut nic = match Lan9118::new(regs, NIC_BUFFERS) {
+        Ok(nic) => nic,
+        Err(e) => halt(format_args!("{e}")),
+    };
+    let mut mac = nic.mac_address();
+    if !EthernetAddress(mac).is_unicast() || mac == [0; 6] {
+        warn!(
+            "no MAC address in the chip; using {}",
+            EthernetAddress(FALLBACK_MAC)
+        );
+        if let Err(e) = nic.set_mac_address(FALLBACK_MAC) {
+            halt(format_args!("{e}"));
+        }
+        mac = FALLBACK_MAC;
+    }
+    info!(
+        "LAN9118 id={:#010x} mac={} link={}",
+        nic.chip_id(),
+        EthernetAddress(mac),
+        match nic.link_up() {
+            Some(true) => "up",
+            Some(false) => "down",
+            None => "?",
+        }
+    );
+
+    let mut config = Config::new(EthernetAddress(mac), Ipv4Cidr::new(IP, PREFIX_LEN));
+    config.gateway = Some(GATEWAY);
+    config.port_base = PORT_BASE;
+    // Each boot plays differently: the free-running counter has advanced
+    // by a boot-dependent amount.
+    config.seed ^= u64::from(nic.free_running_counter()) << 16 ^ u64::from(clock::millis());
+
+    let mut clock = clock::Clock::new();
+    let uploads = storage::PsramStorage::take();
+    let memory = ServerMemory::init(SERVER_MEMORY);
+    let mut server = Server::with_storage(config, &mut nic, memory, clock.now(), uploads);
+    nic.enable_interrupts();
+    // SAFETY: the handler (DefaultHandler below) only masks the line and
+    // sets a flag; no critical section relies on it staying masked.
+    unsafe { NVIC::unmask(LAN9118_IRQ) };
+    info!(
+        "listening on {}:{} (classic), :{} (compact), :{} (upload, {} bytes), gateway {}",
+        IP,
+        PORT_BASE,
+        PORT_BASE.wrapping_add(1),
+        PORT_BASE.wrapping_add(2),
+        storage::UPLOAD_CAPACITY,
+        GATEWAY
+    );
+
+    let mut reported_stack = 0;
+    let mut next_stack_check = clock.now();
+    let mut last_stats = server.stats();
+    loop {
+        if NIC_EVENT.swap(false, Ordering::Acquire) {
+            // Clear before draining: a frame arriving later raises it again.
+            nic.ack_interrupts();
+            // SAFETY: as above.
+            unsafe { NVIC::unmask(LAN9118_IRQ) };
+        }
+        let now = clock.now();
+        let delay = server.poll(now, &mut nic);
+
+        let stats = server.stats();
+        let session_ended = stats.active < last_stats.active;
+        if stats != last_stats {
+            log_stats(&stats, &last_stats);
+            last_stats = stats;
+        }
+        if session_ended || now >= next_stack_check {
+            next_stack_check = now + STACK_REPORT_EVERY;
+            let used = stack::high_water();
+            if used != reported_stack {
+                reported_stack = used;
+                info!("stack high-water={used}");
+            }
+        }
+
+        if nic.rx_pending() {
+            continue; // more frames than one poll took
+        }
+        let wake = match delay {
+            Some(d) => (now + d).min(next_stack_check),
+            None => next_stack_check,
+        };
+        sleep_until(&mut clock, wake);
+    }
+}
+
+fn log_stats(now: &Stats, before: &Stats) {
+    if now.rejected != before.rejected {
+        warn!("server full: refused a client ({} so far)", now.rejected);
+    }
+    if now.timed_out != before.timed_out {
+        info!("session idle: closed ({} so far)", now.timed_out);
+    }
+    if now.uploads_failed != before.uploads_failed {
+        warn!("uploads failed: {}", now.uploads_failed);
+    }
+    if now.accepted != before.accepted || now.active != before.active {
+        info!(
+            "sessions: {} active, {} since boot",
+            now.active, now.accepted
+        );
+    }
+}
+
+/// Sleeps (WFI) until the NIC interrupts or `deadline` passes. Interrupts
+/// are masked between the check and the WFI, so an interrupt arriving in
+/// between still ends the WFI (it pends) and is not lost.
+fn sleep_until(clock: &mut clock::Clock, deadline: Instant) {
+    loop {
+        let done = cortex_m::interrupt::free(|_| {
+            if NIC_EVENT.load(Ordering::Relaxed) || clock.now() >= deadline {
+                return true;
+            }
+            cortex_m::asm::wfi();
+            false
+        });
+        if done {
+            return;
+        }
+        // Leaving the critical section ran the pending handler (SysTick or
+        // the NIC); check again.
+    }
+}
+
+/// Logs why the board cannot run and sleeps forever.
+fn halt(why: core::fmt::Arguments<'_>) -> ! {
+    error!("halted: {why}");
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+/// Every external interrupt lands here (no PAC, so no per-IRQ vectors).
+#[exception]
+unsafe fn DefaultHandler(irqn: i16) {
+    if irqn == LAN9118_IRQ.0 as i16 {
+        // The line is level-triggered and stays asserted until the main
+        // loop acknowledges INT_STS: mask it until then.
+        NVIC::mask(LAN9118_IRQ);
+        NIC_EVENT.store(true, Ordering::Release);
+    } else if let Ok(n) = u16::try_from(irqn) {
+        // Nobody enabled it; keep it from firing again.
+        NVIC::mask(Irq(n));
+    }
+}
+
+#[exception]
+unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
+    let mut uart = uart::Uart::uart0();
+    let _ = writeln!(
+        uart,
+        "hard fault: pc={:#010x} lr={:#010x}; resetting",
+        frame.pc(),
+        frame.lr()
+    );
+    SCB::sys_reset()
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    cortex_m::interrupt::disable();
+    let mut uart = uart::Uart::uart0();
+    let _ = writeln!(uart, "panic: {info}; resetting");
+    SCB::sys_reset()
+}

@@ -1,0 +1,130 @@
+//! Upload storage in the board's PSRAM (16 MiB at 0x2100_0000): the last
+//! completed upload is kept there; each one is reported over the log as
+//! `upload n=<n> bytes=<len> crc32=<8 hex digits>` (CRC-32 IEEE 802.3, as
+//! zlib's `crc32`), so a test can check it without reading the memory.
+
+use cuatro_core::upload::{Storage, StorageError};
+use log::{info, warn};
+
+/// Base of the PSRAM region (AN385 memory map; QEMU's `mps2.psram`).
+pub const PSRAM_BASE: usize = 0x2100_0000;
+/// Bytes of PSRAM, all of it for uploads.
+pub const UPLOAD_CAPACITY: usize = 16 * 1024 * 1024;
+
+/// CRC-32 lookup table (reflected polynomial 0xEDB88320), built at compile
+/// time (where an out-of-range index is a build error, never a panic).
+#[allow(clippy::indexing_slicing)]
+const CRC_TABLE: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = i as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+            k += 1;
+        }
+        table[i] = c;
+        i += 1;
+    }
+    table
+};
+
+/// Running CRC-32 state (pre-inverted).
+fn crc32_update(crc: u32, data: &[u8]) -> u32 {
+    data.iter().fold(crc, |c, &b| {
+        let idx = ((c ^ u32::from(b)) & 0xff) as u8;
+        CRC_TABLE.get(usize::from(idx)).copied().unwrap_or(0) ^ (c >> 8)
+    })
+}
+
+/// Uploads into PSRAM, with length and CRC-32 logged on completion.
+pub struct PsramStorage {
+    region: &'static mut [u8],
+    /// Uploads completed so far (the `n` of the log line).
+    completed: u32,
+    expected: usize,
+    len: usize,
+    crc: u32,
+    /// Length and CRC-32 of the last completed upload.
+    pub last: Option<(usize, u32)>,
+}
+
+impl PsramStorage {
+    /// The storage over the whole PSRAM. Call once.
+    pub fn take() -> Self {
+        // SAFETY: PSRAM is a fixed RAM region of the AN385 memory map that
+        // nothing else (linker script, stack, statics) uses; `take` is
+        // called once at boot, so this is the only reference to it.
+        let region =
+            unsafe { core::slice::from_raw_parts_mut(PSRAM_BASE as *mut u8, UPLOAD_CAPACITY) };
+        PsramStorage {
+            region,
+            completed: 0,
+            expected: 0,
+            len: 0,
+            crc: !0,
+            last: None,
+        }
+    }
+}
+
+impl Storage for PsramStorage {
+    fn capacity(&self) -> u64 {
+        UPLOAD_CAPACITY as u64
+    }
+
+    fn begin(&mut self, len: u32) -> Result<(), StorageError> {
+        let len = len as usize;
+        if len > UPLOAD_CAPACITY {
+            warn!("upload refused: {len} bytes > {UPLOAD_CAPACITY}");
+            return Err(StorageError::TooLarge);
+        }
+        self.expected = len;
+        self.len = 0;
+        self.crc = !0;
+        info!("upload started: {len} bytes");
+        Ok(())
+    }
+
+    fn write(&mut self, data: &[u8]) -> Result<(), StorageError> {
+        let end = self
+            .len
+            .checked_add(data.len())
+            .filter(|&end| end <= self.expected)
+            .ok_or(StorageError::Io)?;
+        let dst = self.region.get_mut(self.len..end).ok_or(StorageError::Io)?;
+        dst.copy_from_slice(data);
+        self.crc = crc32_update(self.crc, data);
+        self.len = end;
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<(), StorageError> {
+        if self.len != self.expected {
+            return Err(StorageError::Io);
+        }
+        let crc = !self.crc;
+        self.last = Some((self.len, crc));
+        self.completed = self.completed.wrapping_add(1);
+        info!(
+            "upload n={} bytes={} crc32={crc:08x}",
+            self.completed, self.len
+        );
+        Ok(())
+    }
+
+    fn abort(&mut self) {
+        warn!(
+            "upload failed after {} of {} bytes",
+            self.len, self.expected
+        );
+        self.len = 0;
+        self.expected = 0;
+        self.crc = !0;
+    }
+}
