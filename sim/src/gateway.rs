@@ -28,6 +28,11 @@ struct Relay {
     /// The smoltcp socket was aborted; its RST goes out at the next poll,
     /// then the relay is dropped.
     aborting: bool,
+    /// The kernel stream may have bytes to read (cleared on `WouldBlock`,
+    /// set by a readiness event), so idle relays cost no system calls.
+    readable: bool,
+    /// The kernel stream may take more bytes (likewise).
+    writable: bool,
     dead: bool,
 }
 
@@ -98,6 +103,8 @@ impl Gateway {
             board_eof_sent: false,
             kernel_shut: false,
             aborting: false,
+            readable: true,
+            writable: true,
             dead: false,
         });
         Ok(())
@@ -147,6 +154,14 @@ impl Gateway {
         self.relays.is_empty()
     }
 
+    /// Records a readiness event of the stream behind `token`.
+    pub fn ready(&mut self, token: mio::Token, readable: bool, writable: bool) {
+        if let Some(r) = self.relays.iter_mut().find(|r| r.token == token) {
+            r.readable |= readable;
+            r.writable |= writable;
+        }
+    }
+
     /// Tokens in use (to pick a fresh one).
     pub fn has_token(&self, token: mio::Token) -> bool {
         self.relays.iter().any(|r| r.token == token)
@@ -161,7 +176,7 @@ fn pump(r: &mut Relay, socket: &mut tcp::Socket) -> bool {
     }
     let mut progress = false;
     // Board -> kernel.
-    while socket.can_recv() {
+    while r.writable && socket.can_recv() {
         let res = socket.recv(|buf| match r.stream.write(buf) {
             Ok(n) => (n, Ok(n)),
             Err(e) => (0, Err(e)),
@@ -169,7 +184,10 @@ fn pump(r: &mut Relay, socket: &mut tcp::Socket) -> bool {
         match res {
             Ok(Ok(0)) => break,
             Ok(Ok(_)) => progress = true,
-            Ok(Err(e)) if e.kind() == ErrorKind::WouldBlock => break,
+            Ok(Err(e)) if e.kind() == ErrorKind::WouldBlock => {
+                r.writable = false;
+                break;
+            }
             Ok(Err(_)) | Err(_) => {
                 socket.abort();
                 r.aborting = true;
@@ -191,7 +209,7 @@ fn pump(r: &mut Relay, socket: &mut tcp::Socket) -> bool {
                 break;
             }
         }
-        if r.kernel_eof || !socket.may_send() {
+        if r.kernel_eof || !r.readable || !socket.may_send() {
             break;
         }
         let room = socket.send_capacity() - socket.send_queue();
@@ -208,7 +226,10 @@ fn pump(r: &mut Relay, socket: &mut tcp::Socket) -> bool {
                 buf.truncate(n);
                 r.inbound = buf;
             }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                r.readable = false;
+                break;
+            }
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(_) => {
                 socket.abort();

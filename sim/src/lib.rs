@@ -57,6 +57,21 @@ pub struct SimConfig {
     pub impair: impair::Impairments,
     /// Capture the board's link traffic into this pcap file.
     pub pcap: Option<PathBuf>,
+    /// The board's memory sizes.
+    pub buffers: Buffers,
+}
+
+/// The board's memory sizes (socket buffers, sessions): the firmware's own,
+/// or host-sized for benchmarks against the kernel's stack.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Buffers {
+    /// The firmware defaults: 4 sessions, 6 game sockets of 1 KiB + 1 KiB,
+    /// a 4 KiB upload window (`cuatro_core::server` constants).
+    #[default]
+    Mcu,
+    /// Host-sized: 64 sessions, 66 game sockets of 4 KiB + 4 KiB, a 256 KiB
+    /// upload window.
+    Host,
 }
 
 impl Default for SimConfig {
@@ -69,6 +84,7 @@ impl Default for SimConfig {
             upload_max: upload::DEFAULT_MAX,
             impair: impair::Impairments::default(),
             pcap: None,
+            buffers: Buffers::Mcu,
         }
     }
 }
@@ -178,7 +194,33 @@ impl Sim {
     }
 
     /// Runs the board, the link and the gateway until stopped.
-    pub fn run(mut self) -> std::io::Result<()> {
+    pub fn run(self) -> std::io::Result<()> {
+        use cuatro_core::server::{
+            RX_BUFFER, SESSIONS, SOCKETS, SOCKET_STORAGE, TX_BUFFER, UPLOAD_RX_BUFFER,
+        };
+        match self.config.buffers {
+            Buffers::Mcu => self.run_with::<
+                SESSIONS,
+                SOCKETS,
+                RX_BUFFER,
+                TX_BUFFER,
+                SOCKET_STORAGE,
+                UPLOAD_RX_BUFFER,
+            >(),
+            Buffers::Host => self.run_with::<64, 66, 4096, 4096, 67, { 256 * 1024 }>(),
+        }
+    }
+
+    fn run_with<
+        const SE: usize,
+        const SO: usize,
+        const RX: usize,
+        const TX: usize,
+        const ST: usize,
+        const URX: usize,
+    >(
+        mut self,
+    ) -> std::io::Result<()> {
         let start = Instant::now();
         let now = || NetInstant::from_micros(start.elapsed().as_micros() as i64);
         let (board_link, mut gw_port) = link::pair();
@@ -198,7 +240,7 @@ impl Sim {
             NetDuration::from_micros(self.config.idle_timeout.as_micros() as u64);
         let storage = upload::DirStorage::new(&self.config.upload_dir, self.config.upload_max);
         // Built in place, as a board does (see `ServerMemory::init`).
-        let mut slot: Box<std::mem::MaybeUninit<ServerMemory>> =
+        let mut slot: Box<std::mem::MaybeUninit<ServerMemory<'_, SE, SO, RX, TX, ST, URX>>> =
             Box::new(std::mem::MaybeUninit::uninit());
         let memory = ServerMemory::init(&mut slot);
         let mut board =
@@ -213,13 +255,18 @@ impl Sim {
 
         let mut events = Events::with_capacity(256);
         let mut next_token = FIRST_STREAM;
+        let mut listener_ready = [true; 3];
         loop {
             if self.stop.load(Ordering::SeqCst) {
                 board_port.flush();
                 return Ok(());
             }
-            // Accept new kernel connections and start their relays.
+            // Accept new kernel connections and start their relays (only on
+            // listeners that reported readiness: no idle system calls).
             for (i, listener) in self.listeners.iter().enumerate() {
+                if !listener_ready.get(i).copied().unwrap_or(true) {
+                    continue;
+                }
                 loop {
                     match listener.accept() {
                         Ok((mut stream, _)) => {
@@ -239,7 +286,12 @@ impl Sim {
                                 eprintln!("cuatro-sim: {e}");
                             }
                         }
-                        Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                        Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                            if let Some(ready) = listener_ready.get_mut(i) {
+                                *ready = false;
+                            }
+                            break;
+                        }
                         Err(e) if e.kind() == ErrorKind::Interrupted => {}
                         Err(e) => {
                             eprintln!("cuatro-sim: accept: {e}");
@@ -291,6 +343,19 @@ impl Sim {
                 Ok(()) => {}
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
+            }
+            for event in events.iter() {
+                if let Some(i) = LISTENER_TOKENS.iter().position(|t| *t == event.token()) {
+                    if let Some(ready) = listener_ready.get_mut(i) {
+                        *ready = true;
+                    }
+                    continue;
+                }
+                gateway.ready(
+                    event.token(),
+                    event.is_readable() || event.is_read_closed() || event.is_error(),
+                    event.is_writable() || event.is_write_closed() || event.is_error(),
+                );
             }
         }
     }

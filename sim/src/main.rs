@@ -66,6 +66,11 @@ struct Args {
     /// Write the board's link traffic to this pcap file (tshark -r FILE).
     #[arg(long, value_name = "FILE")]
     pcap: Option<std::path::PathBuf>,
+    /// The board's memory: `mcu` (the firmware's sizes: 4 sessions, 1 KiB
+    /// socket buffers, 4 KiB upload window) or `host` (64 sessions, 4 KiB
+    /// buffers, 256 KiB upload window; for benchmarks).
+    #[arg(long, value_enum, default_value_t = sim::Buffers::Mcu)]
+    buffers: sim::Buffers,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -97,6 +102,7 @@ fn main() -> anyhow::Result<()> {
         upload_max: args.upload_max,
         impair,
         pcap: args.pcap,
+        buffers: args.buffers,
     };
     if let Some(iface) = args.tap {
         return run_tap(&iface, &args.ip, config);
