@@ -110,6 +110,9 @@ impl Addrs {
     }
 }
 
+/// Link rounds run before the loop looks at the kernel sockets again.
+const QUIET_ROUNDS: usize = 64;
+
 const LISTENER_TOKENS: [Token; 3] = [Token(0), Token(1), Token(2)];
 const WAKER: Token = Token(3);
 const FIRST_STREAM: usize = 4;
@@ -304,7 +307,8 @@ impl Sim {
             // Run the link until it is quiet: every frame delivered, every
             // byte relayed. Bounded so a pathological peer cannot wedge us.
             let mut board_delay = None;
-            for _ in 0..10_000 {
+            let mut quiet = false;
+            for _ in 0..QUIET_ROUNDS {
                 let t = now();
                 let before = board_port.inner().activity();
                 board_delay = board.poll(t, &mut board_port);
@@ -323,6 +327,7 @@ impl Sim {
                     && !due
                     && !gw_pending
                 {
+                    quiet = true;
                     break;
                 }
             }
@@ -338,7 +343,13 @@ impl Sim {
                 .into_iter()
                 .flatten()
                 .min();
-            let timeout = delay.map(|d| Duration::from_micros(d.total_micros()));
+            // Still busy (a long transfer): look at the kernel sockets
+            // without sleeping, so other connections are not starved.
+            let timeout = if quiet {
+                delay.map(|d| Duration::from_micros(d.total_micros()))
+            } else {
+                Some(Duration::ZERO)
+            };
             match self.poll.poll(&mut events, timeout) {
                 Ok(()) => {}
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
