@@ -12,3 +12,4 @@ pub mod commands;
 pub mod render;
 pub mod send;
 pub mod serve;
+pub mod suite;

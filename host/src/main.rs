@@ -62,6 +62,22 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The benchmark suite: cuatro-sim vs cuatro serve (and the QEMU board
+    /// when available), game actions and uploads; prints a Markdown table.
+    BenchSuite {
+        /// Also write the table to this file.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// Games per run, split over the clients.
+        #[arg(long, default_value_t = 400)]
+        games: usize,
+        /// Upload size in MiB.
+        #[arg(long, default_value_t = 256)]
+        upload_mib: usize,
+        /// Include the QEMU board (default: when its tools are installed).
+        #[arg(long)]
+        qemu: Option<bool>,
+    },
     /// Serve the game on the kernel's TCP stack (same core as the board).
     Serve {
         /// Classic game on N, compact on N+1 (0: free ports).
@@ -91,6 +107,12 @@ fn main() {
             seed,
         } => play(addr, classic, seed),
         Command::Send { file, addr } => send(&file, &addr),
+        Command::BenchSuite {
+            out,
+            games,
+            upload_mib,
+            qemu,
+        } => bench_suite(out, games, upload_mib, qemu),
         Command::Bench {
             addr,
             clients,
@@ -211,6 +233,29 @@ fn bench(
     println!("{}", report.summary());
     if json {
         println!("{}", report.json());
+    }
+    Ok(())
+}
+
+fn bench_suite(
+    out: Option<std::path::PathBuf>,
+    games: usize,
+    upload_mib: usize,
+    qemu: Option<bool>,
+) -> anyhow::Result<()> {
+    // The repository this binary was built from (for run-qemu).
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let config = host::suite::SuiteConfig {
+        games,
+        upload_mib,
+        upload_runs: 3,
+        qemu,
+        root,
+    };
+    let table = host::suite::run(&config, &mut std::io::stderr())?;
+    println!("{table}");
+    if let Some(path) = out {
+        std::fs::write(&path, &table).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
 }

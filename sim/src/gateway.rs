@@ -10,8 +10,11 @@ use smoltcp::wire::{EthernetAddress, IpAddress, IpCidr, Ipv4Address};
 use std::io::{ErrorKind, Read, Write};
 use std::net::Shutdown;
 
-/// Gateway-side socket buffers (host-sized; the board's are MCU-sized).
-pub const GATEWAY_BUFFER: usize = 64 * 1024;
+/// Gateway-side socket buffers of a game connection (each direction).
+pub const GATEWAY_BUFFER: usize = 8 * 1024;
+/// Gateway-side socket buffers of an upload connection (host-sized, so the
+/// gateway is never what limits an upload).
+pub const GATEWAY_UPLOAD_BUFFER: usize = 256 * 1024;
 /// First local port of the gateway's connections to the board.
 const EPHEMERAL_BASE: u16 = 49152;
 
@@ -20,8 +23,6 @@ struct Relay {
     stream: TcpStream,
     token: mio::Token,
     handle: SocketHandle,
-    /// Bytes read from the kernel side not yet taken by the smoltcp socket.
-    inbound: Vec<u8>,
     kernel_eof: bool,
     board_eof_sent: bool,
     kernel_shut: bool,
@@ -74,9 +75,15 @@ impl Gateway {
         token: mio::Token,
         board_port: u16,
     ) -> std::io::Result<()> {
+        // Uploads flow towards the board: a big transmit buffer for them.
+        let size = if crate::BOARD_PORTS.get(2) == Some(&board_port) {
+            GATEWAY_UPLOAD_BUFFER
+        } else {
+            GATEWAY_BUFFER
+        };
         let mut socket = tcp::Socket::new(
             tcp::SocketBuffer::new(vec![0; GATEWAY_BUFFER]),
-            tcp::SocketBuffer::new(vec![0; GATEWAY_BUFFER]),
+            tcp::SocketBuffer::new(vec![0; size]),
         );
         socket.set_nagle_enabled(false);
         let local = self.next_port;
@@ -98,7 +105,6 @@ impl Gateway {
             stream,
             token,
             handle,
-            inbound: Vec::new(),
             kernel_eof: false,
             board_eof_sent: false,
             kernel_shut: false,
@@ -195,50 +201,31 @@ fn pump(r: &mut Relay, socket: &mut tcp::Socket) -> bool {
             }
         }
     }
-    // Kernel -> board, never reading more than the socket can take.
-    loop {
-        if !r.inbound.is_empty() {
-            match socket.send_slice(&r.inbound) {
-                Ok(n) if n > 0 => {
-                    r.inbound.drain(..n);
-                    progress = true;
-                }
-                _ => {}
-            }
-            if !r.inbound.is_empty() {
-                break;
-            }
-        }
-        if r.kernel_eof || !r.readable || !socket.may_send() {
-            break;
-        }
-        let room = socket.send_capacity() - socket.send_queue();
-        if room == 0 {
-            break;
-        }
-        let mut buf = vec![0u8; room.min(16 * 1024)];
-        match r.stream.read(&mut buf) {
-            Ok(0) => {
+    // Kernel -> board: read straight into the socket's transmit buffer, so
+    // nothing is copied twice and nothing is read that the socket cannot take.
+    while r.readable && !r.kernel_eof && socket.may_send() && socket.can_send() {
+        let res = socket.send(|buf| match r.stream.read(buf) {
+            Ok(n) => (n, Ok(n)),
+            Err(e) => (0, Err(e)),
+        });
+        match res {
+            Ok(Ok(0)) => {
                 r.kernel_eof = true;
                 progress = true;
             }
-            Ok(n) => {
-                buf.truncate(n);
-                r.inbound = buf;
-            }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+            Ok(Ok(_)) => progress = true,
+            Ok(Err(e)) if e.kind() == ErrorKind::WouldBlock => {
                 r.readable = false;
-                break;
             }
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(_) => {
+            Ok(Err(e)) if e.kind() == ErrorKind::Interrupted => {}
+            Ok(Err(_)) | Err(_) => {
                 socket.abort();
                 r.aborting = true;
                 return true;
             }
         }
     }
-    if r.kernel_eof && r.inbound.is_empty() && !r.board_eof_sent {
+    if r.kernel_eof && !r.board_eof_sent {
         socket.close();
         r.board_eof_sent = true;
         progress = true;

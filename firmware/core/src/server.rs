@@ -845,6 +845,22 @@ impl<'a, S: Storage> Server<'a, S> {
     /// while the other has two or more. Returns whether a socket changed.
     fn listen(&mut self) -> bool {
         let ports = [self.config.port_base, self.config.port_base.wrapping_add(1)];
+        // Idle listeners (no handshake under way) per port, counted once.
+        let mut idle = [0usize; 2];
+        for slot in self.slots.iter() {
+            if let (Role::Listening(port), Some(h)) = (slot.role, slot.handle) {
+                if self.sockets.get::<tcp::Socket>(h).state() == State::Listen {
+                    if let Some(n) = ports
+                        .iter()
+                        .position(|&p| p == port)
+                        .and_then(|k| idle.get_mut(k))
+                    {
+                        *n += 1;
+                    }
+                }
+            }
+        }
+        let [mut on_classic, mut on_compact] = idle;
         let mut changed = false;
         for i in 0..self.slots.len() {
             let Some(Slot {
@@ -855,45 +871,40 @@ impl<'a, S: Storage> Server<'a, S> {
             else {
                 continue;
             };
-            let [classic, compact] = ports.map(|p| self.listeners(p));
-            let port = if compact < classic {
-                ports[1]
-            } else {
-                ports[0]
-            };
-            changed |= self.listen_on(i, handle, port);
+            let classic = on_compact >= on_classic;
+            let port = if classic { ports[0] } else { ports[1] };
+            if self.listen_on(i, handle, port) {
+                changed = true;
+                if classic {
+                    on_classic += 1;
+                } else {
+                    on_compact += 1;
+                }
+            }
         }
-        for (empty, other) in [(ports[0], ports[1]), (ports[1], ports[0])] {
-            if self.listeners(empty) > 0 || self.listeners(other) < 2 {
+        // One port has no idle listener while the other has two or more:
+        // move one over.
+        let moves = [
+            (on_classic == 0 && on_compact >= 2, ports[1], ports[0]),
+            (on_compact == 0 && on_classic >= 2, ports[0], ports[1]),
+        ];
+        for (needed, from, to) in moves {
+            if !needed {
                 continue;
             }
-            // An idle listener (no handshake under way) changes port.
-            let idle = self.slots.iter().position(|s| {
-                s.role == Role::Listening(other)
+            let idle_listener = self.slots.iter().position(|s| {
+                s.role == Role::Listening(from)
                     && s.handle.is_some_and(|h| {
                         self.sockets.get::<tcp::Socket>(h).state() == State::Listen
                     })
             });
             if let Some((i, Some(handle))) =
-                idle.and_then(|i| self.slots.get(i).map(|s| (i, s.handle)))
+                idle_listener.and_then(|i| self.slots.get(i).map(|s| (i, s.handle)))
             {
-                changed |= self.listen_on(i, handle, empty);
+                changed |= self.listen_on(i, handle, to);
             }
         }
         changed
-    }
-
-    /// Number of sockets listening on `port` with no handshake under way.
-    fn listeners(&self, port: u16) -> usize {
-        self.slots
-            .iter()
-            .filter(|s| {
-                s.role == Role::Listening(port)
-                    && s.handle.is_some_and(|h| {
-                        self.sockets.get::<tcp::Socket>(h).state() == State::Listen
-                    })
-            })
-            .count()
     }
 
     /// (Re)starts slot `i` listening on `port`.

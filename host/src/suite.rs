@@ -1,0 +1,392 @@
+//! `cuatro bench-suite`: one command that measures, side by side in one run,
+//! `cuatro-sim` (the no_std core on smoltcp, MCU- and host-sized buffers),
+//! `cuatro serve` (the same core on the kernel's TCP stack) and, when it is
+//! available, the QEMU board — game actions (both codecs; 1, 16 and 64
+//! clients) and uploads — and writes a Markdown table with the machine, the
+//! absolute numbers and the ratios.
+
+use crate::bench::{self, BenchConfig, BenchReport};
+use cuatro_proto::Codec;
+use std::fmt::Write as _;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct SuiteConfig {
+    /// Games in total per game run (split over the clients).
+    pub games: usize,
+    /// Size of the uploaded file, MiB.
+    pub upload_mib: usize,
+    /// Uploads per server (the best is reported).
+    pub upload_runs: usize,
+    /// Include the QEMU board (`None`: when its tools are installed).
+    pub qemu: Option<bool>,
+    /// Repository root (for `firmware/mps2-an385/run-qemu`).
+    pub root: PathBuf,
+}
+
+/// A server process, killed on drop.
+struct Server {
+    name: &'static str,
+    child: Child,
+    classic: SocketAddr,
+    compact: SocketAddr,
+    upload: SocketAddr,
+    _dir: Option<TempDir>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn temp_dir(tag: &str) -> io::Result<TempDir> {
+    let d = std::env::temp_dir().join(format!("cuatro-bench-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d)?;
+    Ok(TempDir(d))
+}
+
+/// Starts `cmd` and reads its `ready` line (at most `timeout`).
+fn start(
+    name: &'static str,
+    mut cmd: Command,
+    timeout: Duration,
+    dir: Option<TempDir>,
+) -> io::Result<Server> {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| io::Error::new(e.kind(), format!("{name}: {e}")))?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| io::Error::other("no stdout"))?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        for line in lines.by_ref().map_while(Result::ok) {
+            if line.starts_with("ready") {
+                let _ = tx.send(line);
+                break;
+            }
+        }
+        for _ in lines {} // keep draining (QEMU's log)
+    });
+    let line = match rx.recv_timeout(timeout) {
+        Ok(line) => line,
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(io::Error::other(format!(
+                "{name}: no ready line within {timeout:?}"
+            )));
+        }
+    };
+    let field = |key: &str| -> Option<SocketAddr> {
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix(key))
+            .and_then(|a| a.parse().ok())
+    };
+    match (field("classic="), field("compact="), field("upload=")) {
+        (Some(classic), Some(compact), Some(upload)) => Ok(Server {
+            name,
+            child,
+            classic,
+            compact,
+            upload,
+            _dir: dir,
+        }),
+        _ => {
+            let _ = child.kill();
+            let _ = child.wait();
+            Err(io::Error::other(format!(
+                "{name}: unparsable ready line {line:?}"
+            )))
+        }
+    }
+}
+
+fn sibling(name: &str) -> io::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let path = exe.with_file_name(name);
+    if path.exists() {
+        Ok(path)
+    } else {
+        Err(io::Error::other(format!(
+            "{} not found next to {} (cargo build --release -p sim -p host)",
+            name,
+            exe.display()
+        )))
+    }
+}
+
+fn free_port_base() -> Option<u16> {
+    let start = 20000 + (std::process::id() % 3000) as u16 * 3;
+    (0..300u16)
+        .map(|i| start.wrapping_add(i * 3))
+        .find(|&base| (0..3).all(|k| TcpListener::bind(("127.0.0.1", base + k)).is_ok()))
+}
+
+fn qemu_available(root: &Path) -> bool {
+    let have = |p: &str| {
+        std::env::var_os("PATH")
+            .map(|paths| std::env::split_paths(&paths).any(|d| d.join(p).exists()))
+            .unwrap_or(false)
+    };
+    root.join("firmware/mps2-an385/run-qemu").exists()
+        && have("qemu-system-arm")
+        && have("arm-none-eabi-ld")
+        && Path::new("/usr/bin/rustc").exists()
+        && Path::new("/usr/lib/rustlib/src/rust/library/core").exists()
+}
+
+/// One game measurement.
+struct GameRow {
+    server: &'static str,
+    codec: Codec,
+    clients: usize,
+    report: BenchReport,
+}
+
+/// Runs the suite and returns the Markdown report.
+pub fn run(config: &SuiteConfig, progress: &mut dyn Write) -> io::Result<String> {
+    let sim_bin = sibling("cuatro-sim")?;
+    let me = std::env::current_exe()?;
+    let mut servers = Vec::new();
+    {
+        let dir = temp_dir("serve")?;
+        let mut cmd = Command::new(&me);
+        cmd.args([
+            "serve",
+            "--port-base",
+            "0",
+            "--sessions",
+            "64",
+            "--upload-dir",
+        ])
+        .arg(&dir.0);
+        servers.push(start(
+            "cuatro serve (kernel TCP)",
+            cmd,
+            Duration::from_secs(10),
+            Some(dir),
+        )?);
+    }
+    for (name, buffers) in [
+        ("cuatro-sim, host buffers", "host"),
+        ("cuatro-sim, MCU buffers", "mcu"),
+    ] {
+        let dir = temp_dir(buffers)?;
+        let mut cmd = Command::new(&sim_bin);
+        cmd.args(["--port-base", "0", "--buffers", buffers, "--upload-dir"])
+            .arg(&dir.0);
+        servers.push(start(name, cmd, Duration::from_secs(10), Some(dir))?);
+    }
+    let qemu = config.qemu.unwrap_or_else(|| qemu_available(&config.root));
+    if qemu {
+        let base = free_port_base().ok_or_else(|| io::Error::other("no free ports for QEMU"))?;
+        let mut cmd = Command::new(config.root.join("firmware/mps2-an385/run-qemu"));
+        cmd.args(["--port-base", &base.to_string()]);
+        let _ = writeln!(progress, "booting the QEMU board on 127.0.0.1:{base}..");
+        let mut board = start("QEMU mps2-an385 board", cmd, Duration::from_secs(300), None)?;
+        // run-qemu's ready line names the ports its own way: use the base.
+        board.classic = SocketAddr::from(([127, 0, 0, 1], base));
+        board.compact = SocketAddr::from(([127, 0, 0, 1], base + 1));
+        board.upload = SocketAddr::from(([127, 0, 0, 1], base + 2));
+        servers.push(board);
+    }
+
+    // Game actions.
+    let mut rows = Vec::new();
+    for codec in [Codec::Compact, Codec::Classic] {
+        for clients in [1usize, 16, 64] {
+            for server in &servers {
+                let small = server.name.contains("MCU") || server.name.contains("QEMU");
+                if small && clients > 1 && clients != 16 {
+                    continue; // 4 sessions: 64 clients only measure rejections
+                }
+                let games = (config.games / clients).max(if small { 2 } else { 5 });
+                let addr = match codec {
+                    Codec::Classic => server.classic,
+                    Codec::Compact => server.compact,
+                };
+                let _ = writeln!(progress, "{} {:?} x{clients}..", server.name, codec);
+                let report = bench::run(&BenchConfig {
+                    addr,
+                    clients,
+                    games,
+                    codec,
+                    seed: 1,
+                })
+                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", server.name)))?;
+                let _ = writeln!(progress, "  {}", report.summary());
+                rows.push(GameRow {
+                    server: server.name,
+                    codec,
+                    clients,
+                    report,
+                });
+            }
+        }
+    }
+
+    // Uploads.
+    let file = std::env::temp_dir().join(format!("cuatro-bench-upload-{}.bin", std::process::id()));
+    write_pattern(&file, config.upload_mib << 20)?;
+    let mut uploads = Vec::new();
+    for server in &servers {
+        let board = server.name.contains("QEMU");
+        // The board keeps 16 MiB: send it a file that fits.
+        let path = if board {
+            let f = std::env::temp_dir()
+                .join(format!("cuatro-bench-upload16-{}.bin", std::process::id()));
+            write_pattern(&f, (16 << 20).min(config.upload_mib << 20))?;
+            f
+        } else {
+            file.clone()
+        };
+        let bytes = std::fs::metadata(&path)?.len();
+        let mut best = f64::MAX;
+        for _ in 0..config.upload_runs.max(1) {
+            let t = Instant::now();
+            let sent = crate::send::send(&path, server.upload, false, Duration::from_secs(300))?;
+            let secs = t.elapsed().as_secs_f64();
+            if !sent.ok() {
+                return Err(io::Error::other(format!(
+                    "{}: upload refused: {}",
+                    server.name, sent.reply
+                )));
+            }
+            best = best.min(secs);
+        }
+        let mib_s = bytes as f64 / (1 << 20) as f64 / best;
+        let _ = writeln!(
+            progress,
+            "{} upload {} MiB: {:.1} MiB/s",
+            server.name,
+            bytes >> 20,
+            mib_s
+        );
+        uploads.push((server.name, bytes, mib_s));
+        if board {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+    let _ = std::fs::remove_file(&file);
+    Ok(markdown(&rows, &uploads))
+}
+
+fn write_pattern(path: &Path, len: usize) -> io::Result<()> {
+    let mut f = io::BufWriter::new(std::fs::File::create(path)?);
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut left = len;
+    let mut buf = vec![0u8; 1 << 16];
+    while left > 0 {
+        for b in buf.iter_mut() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *b = x as u8;
+        }
+        let n = left.min(buf.len());
+        f.write_all(&buf[..n])?;
+        left -= n;
+    }
+    f.flush()
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let mut kernel = String::new();
+    if let Ok(mut f) = std::fs::File::open("/proc/sys/kernel/osrelease") {
+        let _ = f.read_to_string(&mut kernel);
+    }
+    format!("{cpu}, {cores} cores, Linux {}", kernel.trim())
+}
+
+fn markdown(rows: &[GameRow], uploads: &[(&str, u64, f64)]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Machine: {}. Load generator: `cuatro bench` in the same process, over 127.0.0.1.\n",
+        machine()
+    );
+    let _ = writeln!(s, "| server | codec | clients | actions/s | p50 µs | p90 µs | p99 µs | max µs | vs serve: actions/s | vs serve: p99 |");
+    let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for r in rows {
+        let base = rows.iter().find(|b| {
+            b.server.starts_with("cuatro serve") && b.codec == r.codec && b.clients == r.clients
+        });
+        let (ratio, p99) = match base {
+            Some(b) if !r.server.starts_with("cuatro serve") => (
+                format!("{:.2}", r.report.actions_per_s() / b.report.actions_per_s()),
+                format!(
+                    "{:.2}",
+                    r.report.latency_us.value_at_quantile(0.99) as f64
+                        / b.report.latency_us.value_at_quantile(0.99).max(1) as f64
+                ),
+            ),
+            _ => ("—".into(), "—".into()),
+        };
+        let h = &r.report.latency_us;
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {:.0} | {} | {} | {} | {} | {} | {} |",
+            r.server,
+            match r.codec {
+                Codec::Classic => "classic",
+                Codec::Compact => "compact",
+            },
+            r.clients,
+            r.report.actions_per_s(),
+            h.value_at_quantile(0.5),
+            h.value_at_quantile(0.9),
+            h.value_at_quantile(0.99),
+            h.max(),
+            ratio,
+            p99
+        );
+    }
+    let base = uploads
+        .iter()
+        .find(|u| u.0.starts_with("cuatro serve"))
+        .map(|u| u.2);
+    let _ = writeln!(s, "\n| server | upload | MiB/s | vs serve |");
+    let _ = writeln!(s, "|---|---:|---:|---:|");
+    for (name, bytes, mib_s) in uploads {
+        let ratio = match base {
+            Some(b) if !name.starts_with("cuatro serve") => format!("{:.2}", mib_s / b),
+            _ => "—".into(),
+        };
+        let _ = writeln!(s, "| {name} | {} MiB | {mib_s:.1} | {ratio} |", bytes >> 20);
+    }
+    s
+}
