@@ -244,6 +244,16 @@ unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     cortex_m::interrupt::disable();
     let mut uart = uart::Uart::uart0();
-    let _ = writeln!(uart, "panic: {info}; resetting");
+    // The location only: formatting the message would link every Debug
+    // impl a core panic can print (kilobytes of flash for a message that
+    // must never appear).
+    match info.location() {
+        Some(at) => {
+            let _ = writeln!(uart, "panic at {}:{}; resetting", at.file(), at.line());
+        }
+        None => {
+            let _ = writeln!(uart, "panic; resetting");
+        }
+    }
     SCB::sys_reset()
 }

@@ -11,16 +11,18 @@ pub const PSRAM_BASE: usize = 0x2100_0000;
 /// Bytes of PSRAM, all of it for uploads.
 pub const UPLOAD_CAPACITY: usize = 16 * 1024 * 1024;
 
-/// CRC-32 lookup table (reflected polynomial 0xEDB88320), built at compile
-/// time (where an out-of-range index is a build error, never a panic).
+/// CRC-32 (reflected polynomial 0xEDB88320) nibble table: 16 entries
+/// (64 bytes of flash instead of 1 KiB for a byte table), two lookups per
+/// byte. Built at compile time, where an out-of-range index is a build
+/// error, never a panic.
 #[allow(clippy::indexing_slicing)]
-const CRC_TABLE: [u32; 256] = {
-    let mut table = [0u32; 256];
+const CRC_NIBBLES: [u32; 16] = {
+    let mut table = [0u32; 16];
     let mut i = 0;
-    while i < 256 {
+    while i < 16 {
         let mut c = i as u32;
         let mut k = 0;
-        while k < 8 {
+        while k < 4 {
             c = if c & 1 != 0 {
                 0xEDB8_8320 ^ (c >> 1)
             } else {
@@ -36,10 +38,8 @@ const CRC_TABLE: [u32; 256] = {
 
 /// Running CRC-32 state (pre-inverted).
 fn crc32_update(crc: u32, data: &[u8]) -> u32 {
-    data.iter().fold(crc, |c, &b| {
-        let idx = ((c ^ u32::from(b)) & 0xff) as u8;
-        CRC_TABLE.get(usize::from(idx)).copied().unwrap_or(0) ^ (c >> 8)
-    })
+    let step = |c: u32| CRC_NIBBLES.get((c & 0xf) as usize).copied().unwrap_or(0) ^ (c >> 4);
+    data.iter().fold(crc, |c, &b| step(step(c ^ u32::from(b))))
 }
 
 /// Uploads into PSRAM, with length and CRC-32 logged on completion.
