@@ -41,8 +41,11 @@ pub const RX_BUFFER: usize = 1024;
 pub const TX_BUFFER: usize = 1024;
 /// Sockets of the upload service (port base + 2): one upload at a time.
 pub const UPLOAD_SOCKETS: usize = 1;
-/// Default socket-set capacity: game sockets plus the upload socket.
-pub const SOCKET_STORAGE: usize = SOCKETS + UPLOAD_SOCKETS;
+/// Sockets of the DHCP client: one with the `dhcp` feature, else none.
+pub const DHCP_SOCKETS: usize = if cfg!(feature = "dhcp") { 1 } else { 0 };
+/// Default socket-set capacity: game sockets, the upload socket and (with
+/// the `dhcp` feature) the DHCP client.
+pub const SOCKET_STORAGE: usize = SOCKETS + UPLOAD_SOCKETS + DHCP_SOCKETS;
 /// Default receive buffer of the upload socket (bytes): the TCP window of
 /// an upload, and the one buffer the file streams through into storage.
 pub const UPLOAD_RX_BUFFER: usize = 4096;
@@ -86,6 +89,10 @@ pub struct Config {
     pub idle_timeout: Duration,
     /// Seed of the CPU players (each session derives its own).
     pub seed: u64,
+    /// Ask a DHCP server for the address (and gateway) instead of using
+    /// `ip`/`gateway`, which serve until a lease arrives.
+    #[cfg(feature = "dhcp")]
+    pub dhcp: bool,
 }
 
 impl Config {
@@ -98,6 +105,8 @@ impl Config {
             port_base: 8080,
             idle_timeout: IDLE_TIMEOUT,
             seed: 0x6375_6174_726f,
+            #[cfg(feature = "dhcp")]
+            dhcp: false,
         }
     }
 
@@ -238,7 +247,12 @@ impl<
     /// Zeroed memory (usable in a `static`, but see [`ServerMemory::init`]).
     pub const fn new() -> Self {
         const NO_SESSION: Option<Session> = None;
-        const { assert!(ST == SO + UPLOAD_SOCKETS, "STORAGE_N must be SOCKETS_N + 1") };
+        const {
+            assert!(
+                ST == SO + UPLOAD_SOCKETS + DHCP_SOCKETS,
+                "STORAGE_N must be SOCKETS_N + 1 (+ 1 with the dhcp feature)"
+            )
+        };
         const {
             assert!(
                 TX >= reply_bound(Codec::Classic) && TX >= reply_bound(Codec::Compact),
@@ -299,12 +313,17 @@ pub struct Server<'a, S: Storage = NoStorage> {
     scratch: &'a mut [u8],
     upload_handle: SocketHandle,
     upload_role: UploadRole,
+    #[cfg(feature = "dhcp")]
+    dhcp_handle: Option<SocketHandle>,
     storage: S,
     config: Config,
     next_seed: u64,
     stats: Stats,
     /// Set when a pass over the sockets queued data to send.
     sent: bool,
+    /// The current DHCP lease.
+    #[cfg(feature = "dhcp")]
+    lease: Option<Ipv4Cidr>,
 }
 
 impl<'a> Server<'a, NoStorage> {
@@ -393,6 +412,10 @@ impl<'a, S: Storage> Server<'a, S> {
         );
         upload_socket.set_nagle_enabled(false);
         let upload_handle = sockets.add(upload_socket);
+        #[cfg(feature = "dhcp")]
+        let dhcp_handle = config
+            .dhcp
+            .then(|| sockets.add(smoltcp::socket::dhcpv4::Socket::new()));
         let mut server = Server {
             iface,
             sockets,
@@ -401,11 +424,15 @@ impl<'a, S: Storage> Server<'a, S> {
             scratch: &mut scratch[..],
             upload_handle,
             upload_role: UploadRole::Free,
+            #[cfg(feature = "dhcp")]
+            dhcp_handle,
             storage,
             next_seed: config.seed,
             config,
             stats: Stats::default(),
             sent: false,
+            #[cfg(feature = "dhcp")]
+            lease: None,
         };
         server.listen();
         server
@@ -540,12 +567,51 @@ impl<'a, S: Storage> Server<'a, S> {
     fn service(&mut self, now: Instant) -> bool {
         self.sent = false;
         let mut changed = false;
+        #[cfg(feature = "dhcp")]
+        {
+            changed |= self.service_dhcp();
+        }
         for i in 0..self.slots.len() {
             changed |= self.service_slot(i, now);
         }
         changed |= self.service_upload(now);
         changed |= self.listen();
         changed || self.sent
+    }
+
+    /// Applies a DHCP lease (or its loss) to the interface.
+    #[cfg(feature = "dhcp")]
+    fn service_dhcp(&mut self) -> bool {
+        use smoltcp::socket::dhcpv4::{Event, Socket};
+        let Some(handle) = self.dhcp_handle else {
+            return false;
+        };
+        let lease = match self.sockets.get_mut::<Socket>(handle).poll() {
+            None => return false,
+            Some(Event::Configured(config)) => Some((config.address, config.router)),
+            Some(Event::Deconfigured) => None,
+        };
+        let (address, router) = match lease {
+            Some((address, router)) => (address, router),
+            // Lost the lease: fall back to the static settings.
+            None => (self.config.ip, self.config.gateway),
+        };
+        self.iface.update_ip_addrs(|addrs| {
+            addrs.clear();
+            let _ = addrs.push(IpCidr::Ipv4(address));
+        });
+        self.iface.routes_mut().remove_default_ipv4_route();
+        if let Some(router) = router {
+            let _ = self.iface.routes_mut().add_default_ipv4_route(router);
+        }
+        self.lease = lease.map(|(address, _)| address);
+        true
+    }
+
+    /// The address leased by DHCP, if any (`dhcp` feature).
+    #[cfg(feature = "dhcp")]
+    pub fn lease(&self) -> Option<Ipv4Cidr> {
+        self.lease
     }
 
     /// Runs the upload socket's state machine once; returns whether its role

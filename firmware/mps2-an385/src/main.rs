@@ -111,6 +111,12 @@ fn main() -> ! {
     // by a boot-dependent amount.
     config.seed ^= u64::from(nic.free_running_counter()) << 16 ^ u64::from(clock::millis());
 
+    #[cfg(feature = "dhcp")]
+    {
+        config.dhcp = true;
+        info!("dhcp: asking for an address (static {IP}/{PREFIX_LEN} until then)");
+    }
+
     let mut clock = clock::Clock::new();
     let uploads = storage::PsramStorage::take();
     let memory = ServerMemory::init(SERVER_MEMORY);
@@ -132,6 +138,8 @@ fn main() -> ! {
     let mut reported_stack = 0;
     let mut next_stack_check = clock.now();
     let mut last_stats = server.stats();
+    #[cfg(feature = "dhcp")]
+    let mut last_lease = None;
     loop {
         if NIC_EVENT.swap(false, Ordering::Acquire) {
             // Clear before draining: a frame arriving later raises it again.
@@ -141,6 +149,18 @@ fn main() -> ! {
         }
         let now = clock.now();
         let delay = server.poll(now, &mut nic);
+
+        #[cfg(feature = "dhcp")]
+        {
+            let lease = server.lease();
+            if lease != last_lease {
+                match lease {
+                    Some(cidr) => info!("dhcp lease {cidr}"),
+                    None => warn!("dhcp lease lost; static {IP}/{PREFIX_LEN}"),
+                }
+                last_lease = lease;
+            }
+        }
 
         let stats = server.stats();
         let session_ended = stats.active < last_stats.active;
