@@ -5,8 +5,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
-use std::sync::OnceLock;
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// How long a binary may take to print its `ready` line.
@@ -85,6 +84,70 @@ pub fn parse_ready(line: &str) -> Option<Target> {
     })
 }
 
+/// Every line a spawned process printed on stdout (before and after its
+/// `ready` line), shared with the thread that reads them.
+#[derive(Debug, Clone, Default)]
+pub struct Lines(Arc<(Mutex<Vec<String>>, Condvar)>);
+
+impl Lines {
+    fn push(&self, line: String) {
+        let (lines, cond) = &*self.0;
+        lines.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+        cond.notify_all();
+    }
+
+    /// A copy of the lines so far.
+    pub fn snapshot(&self) -> Vec<String> {
+        self.0 .0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// How many lines so far.
+    pub fn len(&self) -> usize {
+        self.0 .0.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Whether nothing was printed yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Waits at most `timeout` for a line, at index `from` or later, that
+    /// satisfies `pred`; returns its index and text.
+    pub fn wait_for_line_from(
+        &self,
+        from: usize,
+        pred: impl Fn(&str) -> bool,
+        timeout: Duration,
+    ) -> Option<(usize, String)> {
+        let deadline = Instant::now() + timeout;
+        let (lines, cond) = &*self.0;
+        let mut guard = lines.lock().unwrap_or_else(|e| e.into_inner());
+        let mut next = from;
+        loop {
+            while next < guard.len() {
+                if pred(&guard[next]) {
+                    return Some((next, guard[next].clone()));
+                }
+                next += 1;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            guard = cond
+                .wait_timeout(guard, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Waits at most `timeout` for any line (already printed or to come)
+    /// that satisfies `pred`.
+    pub fn wait_for_line(&self, pred: impl Fn(&str) -> bool, timeout: Duration) -> Option<String> {
+        self.wait_for_line_from(0, pred, timeout).map(|(_, l)| l)
+    }
+}
+
 /// A spawned server process; killed (and reaped) on drop.
 pub struct Spawned {
     child: Option<Child>,
@@ -92,12 +155,26 @@ pub struct Spawned {
     pub target: Target,
     /// The `ready` line as printed.
     pub ready_line: String,
+    /// Everything it printed on stdout, kept as it runs (its log).
+    pub lines: Lines,
 }
 
 impl Spawned {
     /// Spawns `cmd` (stdout piped) and waits, at most [`READY_TIMEOUT`], for
     /// its `ready` line.
-    pub fn start(mut cmd: Command) -> Spawned {
+    pub fn start(cmd: Command) -> Spawned {
+        Spawned::start_with(cmd, READY_TIMEOUT, parse_ready)
+    }
+
+    /// Spawns `cmd` (stdout piped, every line kept in [`Spawned::lines`])
+    /// and waits, at most `ready_timeout`, for a line starting with
+    /// `ready`, from which `parse` takes the addresses. Fails at once if
+    /// the process exits first.
+    pub fn start_with(
+        mut cmd: Command,
+        ready_timeout: Duration,
+        parse: impl Fn(&str) -> Option<Target>,
+    ) -> Spawned {
         let what = format!("{cmd:?}");
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -106,40 +183,43 @@ impl Spawned {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot spawn {what}: {e}"));
         let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = mpsc::channel();
+        let lines = Lines::default();
+        let sink = lines.clone();
+        // Reads until EOF, so the child never blocks on a full pipe.
         std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            for line in lines.by_ref() {
+            for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                let ready = line.starts_with("ready");
-                let _ = tx.send(line);
-                if ready {
-                    break;
-                }
+                sink.push(line.trim_end_matches('\r').to_owned());
             }
-            // Keep draining so the child never blocks on a full pipe.
-            for _ in lines {}
         });
-        let deadline = Instant::now() + READY_TIMEOUT;
-        let mut seen = Vec::new();
+        let deadline = Instant::now() + ready_timeout;
         loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
-                Ok(line) if line.starts_with("ready") => {
-                    let target = parse_ready(&line)
-                        .unwrap_or_else(|| panic!("{what}: unparsable ready line {line:?}"));
-                    return Spawned {
-                        child: Some(child),
-                        target,
-                        ready_line: line,
-                    };
-                }
-                Ok(line) => seen.push(line),
-                Err(_) => {
-                    let _ = child.kill();
-                    let status = child.wait();
-                    panic!("{what}: no ready line within {READY_TIMEOUT:?} (status {status:?}); stdout so far: {seen:?}");
-                }
+            let step = Duration::from_millis(200);
+            if let Some((_, line)) = lines.wait_for_line_from(0, |l| l.starts_with("ready"), step) {
+                let target = parse(&line)
+                    .unwrap_or_else(|| panic!("{what}: unparsable ready line {line:?}"));
+                return Spawned {
+                    child: Some(child),
+                    target,
+                    ready_line: line,
+                    lines,
+                };
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                // Give the reader a moment to collect the last lines.
+                std::thread::sleep(Duration::from_millis(200));
+                panic!(
+                    "{what}: exited ({status}) before its ready line; stdout: {:?}",
+                    lines.snapshot()
+                );
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let status = child.wait();
+                panic!(
+                    "{what}: no ready line within {ready_timeout:?} (status {status:?}); stdout so far: {:?}",
+                    lines.snapshot()
+                );
             }
         }
     }
@@ -166,10 +246,28 @@ impl Spawned {
     /// Sends SIGINT (Ctrl-C) and waits at most `timeout` for the exit.
     /// Returns the exit status, or `None` if it did not exit in time.
     pub fn interrupt(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        self.signal(libc::SIGINT, timeout)
+    }
+
+    /// Sends SIGTERM and waits at most `timeout` for the exit.
+    pub fn terminate(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        self.signal(libc::SIGTERM, timeout)
+    }
+
+    /// Whether it has exited by itself (its status then), without waiting.
+    pub fn exited(&mut self) -> Option<ExitStatus> {
+        self.child.as_mut()?.try_wait().ok().flatten()
+    }
+
+    fn signal(&mut self, sig: libc::c_int, timeout: Duration) -> Option<ExitStatus> {
         let child = self.child.as_mut()?;
+        if let Ok(Some(status)) = child.try_wait() {
+            self.child = None;
+            return Some(status);
+        }
         // SAFETY: kill(2) on our own child's pid, which we have not reaped.
         unsafe {
-            libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+            libc::kill(child.id() as libc::pid_t, sig);
         }
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {

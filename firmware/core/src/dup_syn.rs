@@ -10,6 +10,7 @@
 //! 4-tuple matches a socket already in a connection is dropped here (the
 //! existing socket retransmits its SYN-ACK on its own timer).
 
+use core::cell::Cell;
 use smoltcp::phy::{self, Device, DeviceCapabilities};
 use smoltcp::time::Instant;
 use smoltcp::wire::{
@@ -19,28 +20,32 @@ use smoltcp::wire::{
 /// The remote address, remote port and local port of a connection.
 pub(crate) type Peer = (Ipv4Address, u16, u16);
 
-/// Wraps `inner`, dropping SYNs (without ACK) from any of `peers`.
+/// Wraps `inner`, dropping SYNs (without ACK) of open connections
+/// (`is_open`), and noting in `saw_syn` when a new SYN goes through.
 pub(crate) struct DupSynFilter<'a, D: Device + ?Sized, P: Fn(&Peer) -> bool> {
     pub(crate) inner: &'a mut D,
     pub(crate) is_open: P,
+    pub(crate) saw_syn: &'a Cell<bool>,
 }
 
 /// Receive token of [`DupSynFilter`].
 pub(crate) struct Rx<'p, T, P> {
     inner: T,
     is_open: &'p P,
+    saw_syn: &'p Cell<bool>,
 }
 
 impl<T: phy::RxToken, P: Fn(&Peer) -> bool> phy::RxToken for Rx<'_, T, P> {
     fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
-        let is_open = self.is_open;
-        self.inner.consume(|frame| {
-            if duplicate_syn(frame).is_some_and(|peer| is_open(&peer)) {
-                // smoltcp ignores an empty frame.
-                f(&[])
-            } else {
+        let (is_open, saw_syn) = (self.is_open, self.saw_syn);
+        self.inner.consume(|frame| match syn_peer(frame) {
+            // smoltcp ignores an empty frame.
+            Some(peer) if is_open(&peer) => f(&[]),
+            Some(_) => {
+                saw_syn.set(true);
                 f(frame)
             }
+            None => f(frame),
         })
     }
 
@@ -60,10 +65,15 @@ impl<D: Device + ?Sized, P: Fn(&Peer) -> bool> Device for DupSynFilter<'_, D, P>
         Self: 'b;
 
     fn receive(&mut self, timestamp: Instant) -> Option<(Self::RxToken<'_>, Self::TxToken<'_>)> {
-        let is_open = &self.is_open;
-        self.inner
-            .receive(timestamp)
-            .map(|(inner, tx)| (Rx { inner, is_open }, tx))
+        let (is_open, saw_syn) = (&self.is_open, self.saw_syn);
+        self.inner.receive(timestamp).map(|(inner, tx)| {
+            let rx = Rx {
+                inner,
+                is_open,
+                saw_syn,
+            };
+            (rx, tx)
+        })
     }
 
     fn transmit(&mut self, timestamp: Instant) -> Option<Self::TxToken<'_>> {
@@ -76,7 +86,7 @@ impl<D: Device + ?Sized, P: Fn(&Peer) -> bool> Device for DupSynFilter<'_, D, P>
 }
 
 /// The peer of `frame` if it is an IPv4 TCP SYN without ACK.
-fn duplicate_syn(frame: &[u8]) -> Option<Peer> {
+fn syn_peer(frame: &[u8]) -> Option<Peer> {
     let eth = EthernetFrame::new_checked(frame).ok()?;
     if eth.ethertype() != EthernetProtocol::Ipv4 {
         return None;
@@ -148,12 +158,18 @@ mod tests {
         let mut lo = Loopback::new(Medium::Ethernet);
         let tx = lo.transmit(Instant::ZERO).unwrap();
         tx.consume(frame.len(), |b| b.copy_from_slice(frame));
+        let saw_syn = Cell::new(false);
         let mut f = DupSynFilter {
             inner: &mut lo,
             is_open: |p: &Peer| open && *p == (Ipv4Address::new(10, 0, 2, 2), 40000, 8080),
+            saw_syn: &saw_syn,
         };
         let (rx, _) = f.receive(Instant::ZERO).unwrap();
-        rx.consume(|b| b.len())
+        let len = rx.consume(|b| b.len());
+        // A SYN that goes through is noted (the server re-arms listeners).
+        let is_syn = frame.len() > 47 && frame[47] & 0x12 == 0x02;
+        assert_eq!(saw_syn.get(), is_syn && len > 0, "saw_syn");
+        len
     }
 
     #[test]

@@ -15,6 +15,7 @@
 use crate::dup_syn::{DupSynFilter, Peer};
 use crate::session::{self, reply_bound, Output, Session, REPLY_CAPACITY};
 use crate::upload::{self, NoStorage, Storage, Upload, UploadOutput};
+use core::cell::Cell;
 use core::mem::MaybeUninit;
 use cuatro_proto::Codec;
 use smoltcp::iface::{
@@ -503,21 +504,19 @@ impl<'a, S: Storage> Server<'a, S> {
     }
 
     /// Takes received packets one at a time and re-arms listeners after
-    /// each, so several SYNs for one port arriving together each find a
-    /// listener; retransmitted SYNs of connections under way are dropped
+    /// each SYN that went through, so several SYNs for one port arriving
+    /// together each find a listener (other packets cannot take one); retransmitted SYNs of connections under way are dropped
     /// (see [`DupSynFilter`]). Returns whether a packet was processed.
     fn ingress<D: Device + ?Sized>(&mut self, now: Instant, device: &mut D) -> bool {
         let mut any = false;
+        self.refresh_peers();
         for _ in 0..MAX_INGRESS_PER_POLL {
-            for slot in self.slots.iter_mut() {
-                slot.peer = slot
-                    .handle
-                    .and_then(|h| peer(self.sockets.get::<tcp::Socket>(h)));
-            }
+            let saw_syn = Cell::new(false);
             let slots: &[Slot] = self.slots;
             let mut filtered = DupSynFilter {
                 inner: &mut *device,
                 is_open: |p: &Peer| slots.iter().any(|s| s.peer == Some(*p)),
+                saw_syn: &saw_syn,
             };
             match self
                 .iface
@@ -525,13 +524,24 @@ impl<'a, S: Storage> Server<'a, S> {
             {
                 PollIngressSingleResult::None => break,
                 PollIngressSingleResult::PacketProcessed
-                | PollIngressSingleResult::SocketStateChanged => {
-                    any = true;
-                    self.listen();
-                }
+                | PollIngressSingleResult::SocketStateChanged => any = true,
+            }
+            // Only a SYN takes a listener or opens a connection.
+            if saw_syn.get() {
+                self.listen();
+                self.refresh_peers();
             }
         }
         any
+    }
+
+    /// Records which connection each socket is in (for [`DupSynFilter`]).
+    fn refresh_peers(&mut self) {
+        for slot in self.slots.iter_mut() {
+            slot.peer = slot
+                .handle
+                .and_then(|h| peer(self.sockets.get::<tcp::Socket>(h)));
+        }
     }
 
     /// The earliest time a session idles out or a closing socket expires.

@@ -7,8 +7,9 @@
 //!
 //! ```
 //! use cuatro_core::session::{Output, Session, REPLY_CAPACITY};
-//! use cuatro_proto::{classic, frame, Codec, Estado, MAX_FRAME_LEN};
+//! use cuatro_proto::{frame, Codec, Estado, MAX_FRAME_LEN};
 //!
+//! # #[cfg(feature = "classic")] {
 //! let mut session = Session::new(Codec::Classic, 1, 0);
 //! let mut out = [0u8; REPLY_CAPACITY];
 //! let greeting_len = session.greet(&mut out).unwrap();
@@ -22,24 +23,33 @@
 //! assert_eq!(consumed, n);
 //! let Output::Reply { len, close } = output else { panic!() };
 //! assert!(!close);
-//! let reply = classic::decode_reply(&out[4..len]).unwrap();
+//! let reply = cuatro_proto::classic::decode_reply(&out[4..len]).unwrap();
 //! assert_eq!(reply.estado, Estado::Jugando);
+//! # }
 //! ```
+//!
+//! A session whose codec is left out of the build (cargo feature `classic`
+//! or `compact` off) cannot say anything: [`Session::greet`] fails with
+//! [`Error::CodecDisabled`] and closes the session, and a driver drops the
+//! connection (the smoltcp server resets it).
 
 use crate::cpu::{choose_column, Rng};
 use crate::game::{Game, MoveError, Outcome};
 use cuatro_proto::frame::{encode_frame_with, FrameDecoder};
 use cuatro_proto::{
-    classic, compact, Action, Board, Cell, Codec, Error, Estado, Event, Refusal, Reply, HEADER_LEN,
-    MAX_FRAME,
+    Action, Board, Cell, Codec, Error, Estado, Event, Refusal, Reply, HEADER_LEN, MAX_FRAME,
 };
 
 /// Bytes a driver must offer [`Session::handle`] and [`Session::greet`] for
 /// one reply frame: the largest reply either codec can produce, plus header.
 pub const REPLY_CAPACITY: usize = HEADER_LEN + MAX_REPLY_PAYLOAD;
 
-/// Largest reply payload of either codec.
-pub const MAX_REPLY_PAYLOAD: usize = max(classic::MAX_REPLY_PAYLOAD, compact::MAX_REPLY_PAYLOAD);
+/// Largest reply payload of either codec (a codec left out of the build
+/// counts as [`cuatro_proto::DISABLED_REPLY_PAYLOAD`]).
+pub const MAX_REPLY_PAYLOAD: usize = max(
+    Codec::Classic.max_reply_payload(),
+    Codec::Compact.max_reply_payload(),
+);
 
 const fn max(a: usize, b: usize) -> usize {
     if a > b {
@@ -52,11 +62,7 @@ const fn max(a: usize, b: usize) -> usize {
 /// Largest reply frame for `codec`: a driver may feed a session only when at
 /// least this much room is free in its transmit buffer (backpressure).
 pub const fn reply_bound(codec: Codec) -> usize {
-    HEADER_LEN
-        + match codec {
-            Codec::Classic => classic::MAX_REPLY_PAYLOAD,
-            Codec::Compact => compact::MAX_REPLY_PAYLOAD,
-        }
+    HEADER_LEN + codec.max_reply_payload()
 }
 
 /// What [`Session::handle`] produced.
@@ -123,9 +129,17 @@ impl Session {
     }
 
     /// Writes the greeting frame sent on connect (no game yet).
+    ///
+    /// On error nothing is to be sent and the session is closed: the
+    /// driver drops the connection. That is always the case for a codec
+    /// left out of the build ([`Error::CodecDisabled`]).
     pub fn greet(&mut self, out: &mut [u8]) -> Result<usize, Error> {
         let reply = self.reply(Event::Welcome, true, None);
-        encode(self.codec, &reply, out)
+        let greeting = encode(self.codec, &reply, out);
+        if greeting.is_err() {
+            self.closed = true;
+        }
+        greeting
     }
 
     /// Feeds received bytes. Consumes them up to the end of the first
@@ -147,7 +161,11 @@ impl Session {
             Ok(None) => return (consumed, Output::Nothing),
             Ok(Some(payload)) => match codec.decode_action(payload) {
                 Ok(action) => self.act(action),
-                Err(e) => (self.reply(Event::Failed, true, Some(e)), false),
+                // A fatal decode error (`CodecDisabled`) ends the session.
+                Err(e) => (
+                    self.reply(Event::Failed, !e.is_fatal(), Some(e)),
+                    e.is_fatal(),
+                ),
             },
             Err(e) => (self.reply(Event::Failed, false, Some(e)), true),
         };

@@ -126,10 +126,21 @@ fn main() -> ! {
     // sets a flag; no critical section relies on it staying masked.
     unsafe { NVIC::unmask(LAN9118_IRQ) };
     info!(
-        "listening on {}:{} (classic), :{} (compact), :{} (upload, {} bytes), gateway {}",
+        "listening on {}:{} ({}), :{} ({}), :{} (upload, {} bytes), gateway {}",
         IP,
         PORT_BASE,
+        // A codec left out of the build resets every connection to its port.
+        if cfg!(feature = "classic") {
+            "classic"
+        } else {
+            "classic off"
+        },
         PORT_BASE.wrapping_add(1),
+        if cfg!(feature = "compact") {
+            "compact"
+        } else {
+            "compact off"
+        },
         PORT_BASE.wrapping_add(2),
         storage::UPLOAD_CAPACITY,
         GATEWAY

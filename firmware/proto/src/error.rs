@@ -37,6 +37,10 @@ pub enum Error {
     InvalidCompact,
     /// Every game session is taken; try again later.
     ServerFull,
+    /// This build of the firmware leaves out the codec of this port (its
+    /// cargo feature, `classic` or `compact`, is off): nothing sent on the
+    /// port can be understood, and no reply can be encoded in it.
+    CodecDisabled,
 }
 
 impl Error {
@@ -56,12 +60,13 @@ impl Error {
             Error::NumberOutOfRange => "number_out_of_range",
             Error::InvalidCompact => "invalid_compact",
             Error::ServerFull => "server_full",
+            Error::CodecDisabled => "codec_disabled",
         }
     }
 
     /// Every error, in declaration order (the order of the compact
     /// encoding's discriminants).
-    pub const ALL: [Error; 13] = [
+    pub const ALL: [Error; 14] = [
         Error::FrameEmpty,
         Error::FrameTooLarge,
         Error::BufferTooSmall,
@@ -75,6 +80,7 @@ impl Error {
         Error::NumberOutOfRange,
         Error::InvalidCompact,
         Error::ServerFull,
+        Error::CodecDisabled,
     ];
 
     /// Inverse of [`Error::code`].
@@ -83,11 +89,12 @@ impl Error {
     }
 
     /// Whether the connection must close after reporting this error
-    /// (the framing is out of sync, or the server has no room).
+    /// (the framing is out of sync, the server has no room, or the port's
+    /// codec is not in this build).
     pub const fn is_fatal(self) -> bool {
         matches!(
             self,
-            Error::FrameEmpty | Error::FrameTooLarge | Error::ServerFull
+            Error::FrameEmpty | Error::FrameTooLarge | Error::ServerFull | Error::CodecDisabled
         )
     }
 }

@@ -224,10 +224,12 @@ pub fn encode_frame(payload: &[u8], out: &mut [u8]) -> Result<usize, Error> {
 /// ```
 /// use cuatro_proto::{frame, Action, Codec};
 ///
+/// # #[cfg(feature = "compact")] {
 /// let mut buf = [0u8; 64];
 /// let n = frame::encode_frame_with(&mut buf, |p| Codec::Compact.encode_action(&Action::Move(3), p))
 ///     .unwrap();
 /// assert_eq!(&buf[..n], &[0, 0, 0, 2, 0x01, 0x06]);
+/// # }
 /// ```
 pub fn encode_frame_with(
     out: &mut [u8],

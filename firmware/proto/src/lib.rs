@@ -10,11 +10,22 @@
 //!   into caller buffers.
 //! - [`message`]: the messages themselves — [`Action`] (client → server) and
 //!   [`Reply`] (server → client) — independent of any encoding.
-//! - [`classic`]: the lecture's JSON encoding (port 8080), on serde-json-core.
-//! - [`compact`]: the postcard encoding (port 8081), documented byte by byte
-//!   in `docs/PROTOCOL.md`.
+//! - `classic`: the lecture's JSON encoding (port 8080), on serde-json-core
+//!   (cargo feature `classic`).
+//! - `compact`: the postcard encoding (port 8081), documented byte by byte
+//!   in `docs/PROTOCOL.md` (cargo feature `compact`).
 //! - [`Error`]: one error type that names every failure; its
 //!   [`Error::code`] is what travels in a reply's `error` field.
+//!
+//! ## Cargo features
+//!
+//! Each codec is a feature, both on by default: `classic` (pulls in
+//! serde-json-core and heapless) and `compact` (pulls in postcard). A board
+//! short of flash can leave one out. [`Codec`] keeps both variants either
+//! way, because the port mapping is part of the wire contract; a disabled
+//! codec decodes and encodes nothing: every call returns
+//! [`Error::CodecDisabled`], a fatal error, and the server closes such
+//! connections without a reply.
 #![no_std]
 #![deny(missing_docs)]
 #![cfg_attr(
@@ -30,13 +41,16 @@
 #[cfg(test)]
 extern crate std;
 
+#[cfg(feature = "classic")]
 pub mod classic;
+#[cfg(feature = "compact")]
 pub mod compact;
 mod error;
 pub mod frame;
 pub mod message;
-#[cfg(test)]
+#[cfg(all(test, any(feature = "classic", feature = "compact")))]
 mod test_util;
+#[cfg(feature = "classic")]
 mod write;
 
 pub use error::Error;
@@ -55,8 +69,12 @@ pub const HEADER_LEN: usize = 4;
 pub const MAX_FRAME_LEN: usize = HEADER_LEN + MAX_FRAME;
 
 // Every reply fits in one frame, in either encoding.
-const _: () = assert!(classic::MAX_REPLY_PAYLOAD <= MAX_FRAME);
-const _: () = assert!(compact::MAX_REPLY_PAYLOAD <= MAX_FRAME);
+const _: () = assert!(Codec::Classic.max_reply_payload() <= MAX_FRAME);
+const _: () = assert!(Codec::Compact.max_reply_payload() <= MAX_FRAME);
+
+/// [`Codec::max_reply_payload`] of a codec whose feature is off: nothing
+/// is ever encoded in it, but drivers keep sizing buffers by it.
+pub const DISABLED_REPLY_PAYLOAD: usize = 16;
 
 /// Which encoding a connection speaks. Chosen by port: classic on the base
 /// port, compact on base + 1.
@@ -69,35 +87,78 @@ pub enum Codec {
 }
 
 impl Codec {
+    /// Whether this build carries the codec (its cargo feature is on).
+    pub const fn is_enabled(self) -> bool {
+        match self {
+            Codec::Classic => cfg!(feature = "classic"),
+            Codec::Compact => cfg!(feature = "compact"),
+        }
+    }
+
     /// Decodes a client action payload in this encoding.
+    ///
+    /// [`Error::CodecDisabled`] when the codec's feature is off.
     pub fn decode_action(self, payload: &[u8]) -> Result<Action, Error> {
         match self {
+            #[cfg(feature = "classic")]
             Codec::Classic => classic::decode_action(payload),
+            #[cfg(feature = "compact")]
             Codec::Compact => compact::decode_action(payload),
+            #[allow(unreachable_patterns)]
+            _ => {
+                let _ = payload;
+                Err(Error::CodecDisabled)
+            }
         }
     }
 
     /// Encodes a client action payload (no frame header); returns its length.
+    ///
+    /// [`Error::CodecDisabled`] when the codec's feature is off.
     pub fn encode_action(self, a: &Action, out: &mut [u8]) -> Result<usize, Error> {
         match self {
+            #[cfg(feature = "classic")]
             Codec::Classic => classic::encode_action(a, out),
+            #[cfg(feature = "compact")]
             Codec::Compact => compact::encode_action(a, out),
+            #[allow(unreachable_patterns)]
+            _ => {
+                let _ = (a, out);
+                Err(Error::CodecDisabled)
+            }
         }
     }
 
     /// Encodes a server reply payload (no frame header); returns its length.
+    ///
+    /// [`Error::CodecDisabled`] when the codec's feature is off.
     pub fn encode_reply(self, r: &Reply, out: &mut [u8]) -> Result<usize, Error> {
         match self {
+            #[cfg(feature = "classic")]
             Codec::Classic => classic::encode_reply(r, out),
+            #[cfg(feature = "compact")]
             Codec::Compact => compact::encode_reply(r, out),
+            #[allow(unreachable_patterns)]
+            _ => {
+                let _ = (r, out);
+                Err(Error::CodecDisabled)
+            }
         }
     }
 
-    /// Upper bound of a reply payload in this encoding (always `<= MAX_FRAME`).
+    /// Upper bound of a reply payload in this encoding (always `<= MAX_FRAME`);
+    /// [`DISABLED_REPLY_PAYLOAD`] when the codec's feature is off.
     pub const fn max_reply_payload(self) -> usize {
         match self {
+            #[cfg(feature = "classic")]
             Codec::Classic => classic::MAX_REPLY_PAYLOAD,
+            #[cfg(feature = "compact")]
             Codec::Compact => compact::MAX_REPLY_PAYLOAD,
+            #[allow(unreachable_patterns)]
+            _ => DISABLED_REPLY_PAYLOAD,
         }
     }
 }
+
+#[cfg(test)]
+mod codec_tests;

@@ -114,6 +114,7 @@ fn error_line(err: Error, w: &mut Cursor<'_>) -> Result<(), Error> {
         Error::NumberOutOfRange => w.str("el número está fuera de rango")?,
         Error::InvalidCompact => w.str("el mensaje compacto (postcard) no es válido")?,
         Error::ServerFull => w.str("servidor lleno")?,
+        Error::CodecDisabled => w.str("este puerto no tiene su codificación en este servidor")?,
     }
     w.str(" [")?;
     w.str(err.code())?;

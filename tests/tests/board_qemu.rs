@@ -1,0 +1,915 @@
+//! The emulated board end to end: boots `firmware/mps2-an385/run-qemu` once
+//! (QEMU `mps2-an385`, Cortex-M3 + LAN9118, ports forwarded from 127.0.0.1)
+//! and runs, one after the other against it: `cuatro play` on both codecs,
+//! the lecture's Python client, refereed games, the hostile and concurrency
+//! scenarios of `cuatro_tests::scenarios` (all but the two that need a short
+//! idle timeout: the board's is fixed at 60 s), uploads checked against the
+//! board's own CRC-32 log line (0 B, 1 B, odd size, exactly 16 MiB, 16 MiB + 1
+//! refused, the lecture's `enviar.py`), and a last game.
+//!
+//! Needs qemu-system-arm, the cross toolchain (Debian's rustc/cargo with the
+//! library sources, arm-none-eabi-ld) and python3. Without them it skips
+//! with a printed reason, unless `CUATRO_REQUIRE_QEMU=1`: then it fails.
+//!
+//! Every scenario runs bounded in time; a failing one is reported with its
+//! label and the board log it produced, and the others still run.
+
+use cuatro_proto::Codec;
+use cuatro_tests::process::{bin, run_with_stdin, workspace_root, Lines, Output, Spawned};
+use cuatro_tests::scenarios as s;
+use cuatro_tests::{bounded, Refereed, Rng, Target, CODECS};
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// The first build of the board image can take a minute or more (2 cores,
+/// other builds running): the whole start, build included, is bounded by this.
+const BOARD_READY_TIMEOUT: Duration = Duration::from_secs(900);
+/// How long a run of a client program (cuatro play, cliente.py) may take.
+const RUN_LIMIT: Duration = Duration::from_secs(120);
+/// How long the board's log may take to show a line (the relay is `tail -f`).
+const LOG_WAIT: Duration = Duration::from_secs(15);
+/// The board's upload storage (PSRAM).
+const STORAGE: usize = 16 * 1024 * 1024;
+
+// ---------------------------------------------------------------- prerequisites
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|d| {
+            let p = d.join(program);
+            p.is_file()
+                && std::fs::metadata(&p)
+                    .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0)
+                    .unwrap_or(false)
+        })
+    })
+}
+
+/// What is missing to build and boot the board.
+fn missing_prerequisites() -> Vec<String> {
+    let mut missing = Vec::new();
+    for program in ["qemu-system-arm", "arm-none-eabi-ld", "python3"] {
+        if !on_path(program) {
+            missing.push(format!("{program} (not on PATH)"));
+        }
+    }
+    for file in ["/usr/bin/rustc", "/usr/bin/cargo"] {
+        if !Path::new(file).is_file() {
+            missing.push(file.to_owned());
+        }
+    }
+    let core = "/usr/lib/rustlib/src/rust/library/core";
+    if !Path::new(core).is_dir() {
+        missing.push(format!("{core} (rust-web-src)"));
+    }
+    missing
+}
+
+// ---------------------------------------------------------------- the board
+
+/// A port base N in 20000..=29997 with N, N+1, N+2 free on 127.0.0.1
+/// (probed by binding them, then released), starting from one the pid picks.
+fn free_port_base() -> u16 {
+    let first = 20_000 + (std::process::id() % 3_000) as u16 * 3;
+    for i in 0..3_000u16 {
+        let base = 20_000 + (first - 20_000 + i * 3) % 9_996;
+        let held: Vec<_> = (0..3)
+            .map_while(|k| TcpListener::bind((Ipv4Addr::LOCALHOST, base + k)).ok())
+            .collect();
+        if held.len() == 3 {
+            return base;
+        }
+    }
+    panic!("no three consecutive free ports in 20000..30000 on 127.0.0.1");
+}
+
+struct Board {
+    qemu: Spawned,
+    base: u16,
+    log: PathBuf,
+}
+
+impl Board {
+    fn boot() -> Board {
+        let base = free_port_base();
+        let log =
+            std::env::temp_dir().join(format!("cuatro-board-qemu-{}.log", std::process::id()));
+        let mut cmd = Command::new(workspace_root().join("firmware/mps2-an385/run-qemu"));
+        cmd.args(["--port-base", &base.to_string(), "--ready-timeout", "120"])
+            .arg("--log")
+            .arg(&log);
+        let start = Instant::now();
+        // run-qemu's ready line is prose (`ready: cuatro on QEMU ... at
+        // 127.0.0.1:N (classic JSON), ...`): the addresses follow from N.
+        let target = Target {
+            classic: SocketAddr::from((Ipv4Addr::LOCALHOST, base)),
+            compact: SocketAddr::from((Ipv4Addr::LOCALHOST, base + 1)),
+        };
+        let qemu = Spawned::start_with(cmd, BOARD_READY_TIMEOUT, move |line| {
+            line.contains(&format!("127.0.0.1:{base} "))
+                .then_some(target)
+        });
+        println!(
+            "board ready in {:.1?} on 127.0.0.1:{base}..{} ({})",
+            start.elapsed(),
+            base + 2,
+            qemu.ready_line
+        );
+        Board { qemu, base, log }
+    }
+
+    fn upload_addr(&self) -> SocketAddr {
+        SocketAddr::from((Ipv4Addr::LOCALHOST, self.base + 2))
+    }
+
+    /// What identifies the processes of this board (QEMU and run-qemu's
+    /// log relay) in their command lines: our own log file.
+    fn needle(&self) -> String {
+        self.log.display().to_string()
+    }
+
+    /// Kills run-qemu the way a failing test does (the `Spawned` drop:
+    /// SIGKILL, no cleanup of its own) and checks that QEMU and the log
+    /// relay die with it. Returns what is left, if anything.
+    fn shut_down(self) -> Option<String> {
+        let needle = self.needle();
+        drop(self.qemu);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut left = board_processes(&needle);
+        while !left.is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+            left = board_processes(&needle);
+        }
+        if left.is_empty() {
+            println!("run-qemu killed; no QEMU (nor log relay) left");
+            let _ = std::fs::remove_file(&self.log);
+            return None;
+        }
+        let what = format!("{left:?}");
+        for (pid, _) in left {
+            // SAFETY: kill(2) on a process run-qemu started for this test
+            // (matched by our own log file in its command line).
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+        }
+        Some(format!(
+            "still running 10 s after run-qemu was killed (now killed): {what}"
+        ))
+    }
+}
+
+/// Live (non-zombie) processes whose command line contains `needle`, with
+/// their command lines.
+fn board_processes(needle: &str) -> Vec<(i32, String)> {
+    let mut found = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in dir.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        // A zombie's command line reads empty.
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if cmdline.contains(needle) {
+            found.push((pid, cmdline.trim_end().to_owned()));
+        }
+    }
+    found
+}
+
+/// Whether this board's QEMU is still running.
+fn qemu_running(needle: &str) -> bool {
+    board_processes(needle)
+        .iter()
+        .any(|(_, cmd)| cmd.contains("qemu-system-arm"))
+}
+
+// ---------------------------------------------------------------- scenario runner
+
+struct Runner {
+    lines: Lines,
+    /// See [`Board::needle`].
+    needle: String,
+    failures: Vec<String>,
+    passed: Vec<(String, Duration)>,
+}
+
+fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else {
+        "(non-text panic)".to_owned()
+    }
+}
+
+impl Runner {
+    /// Runs `f` on its own thread, at most `limit`; a panic (or the time
+    /// limit) is recorded with `label` and the board log it produced.
+    fn run(&mut self, label: &str, limit: Duration, f: impl FnOnce() + Send + 'static) {
+        println!("--- {label}");
+        if !qemu_running(&self.needle) {
+            println!("SKIP {label}: QEMU is no longer running");
+            self.failures
+                .push(format!("[{label}] not run: QEMU is no longer running"));
+            return;
+        }
+        let from = self.lines.len();
+        let start = Instant::now();
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| bounded(limit, f)));
+        let took = start.elapsed();
+        match result {
+            Ok(()) => {
+                println!("ok   {label} ({took:.2?})");
+                self.passed.push((label.to_owned(), took));
+            }
+            Err(p) => {
+                let msg = panic_text(&*p);
+                let log = self.lines.snapshot();
+                let log = &log[from.min(log.len())..];
+                let tail = &log[log.len().saturating_sub(40)..];
+                println!("FAIL {label} ({took:.2?}): {msg}");
+                self.failures.push(format!(
+                    "[{label}] {msg}\n    board log during it (last {} of {} lines):\n      {}",
+                    tail.len(),
+                    log.len(),
+                    tail.join("\n      ")
+                ));
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- (1) cuatro play
+
+const GARBAGE: [&str; 6] = [
+    "hola",
+    "\\jugada",
+    "\\jugada -1",
+    "\\jugada 3 4",
+    "",
+    "\\juego_nuevo ",
+];
+
+/// As in tests/cli.rs: `games` games of cycling columns (enough to end any
+/// game), the garbage after the first `\juego_nuevo`, then `\salir`.
+fn play_script(games: usize) -> String {
+    let mut lines = Vec::new();
+    for g in 0..games {
+        lines.push("\\juego_nuevo".to_owned());
+        if g == 0 {
+            lines.extend(GARBAGE.iter().map(|s| s.to_string()));
+        }
+        for i in 0..150 {
+            lines.push(format!("\\jugada {}", (i + g) % 7));
+        }
+    }
+    lines.push("\\salir".to_owned());
+    lines.join("\n") + "\n"
+}
+
+fn results(stdout: &str) -> usize {
+    ["¡Ganaste!", "Perdiste", "Empate"]
+        .iter()
+        .map(|w| stdout.matches(w).count())
+        .sum()
+}
+
+fn tail(s: &str) -> String {
+    let lines: Vec<&str> = s.lines().collect();
+    lines[lines.len().saturating_sub(30)..].join("\n")
+}
+
+fn check_play(out: &Output, games: usize, what: &str) {
+    assert!(
+        out.success(),
+        "{what}: status {:?} after {:?}\nstderr: {}\nstdout tail: {}",
+        out.status,
+        out.elapsed,
+        out.stderr,
+        tail(&out.stdout)
+    );
+    assert!(
+        out.stdout.contains(" 0 1 2 3 4 5 6")
+            && out.stdout.contains('X')
+            && out.stdout.contains('O'),
+        "{what}: no board drawn:\n{}",
+        tail(&out.stdout)
+    );
+    assert_eq!(
+        out.stdout.matches("Input invalido.").count(),
+        GARBAGE.len(),
+        "{what}: each garbage line must print `Input invalido.` once"
+    );
+    assert_eq!(
+        results(&out.stdout),
+        games,
+        "{what}: game results:\n{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.trim_end().ends_with("¡Hasta luego!"),
+        "{what}: no goodbye at the end:\n{}",
+        tail(&out.stdout)
+    );
+    assert!(
+        out.stderr.trim().is_empty(),
+        "{what}: stderr: {}",
+        out.stderr
+    );
+}
+
+fn cuatro_play(t: Target) {
+    for (classic, addr) in [(false, t.compact), (true, t.classic)] {
+        let addr = addr.to_string();
+        let mut args = vec!["play", "--addr", &addr];
+        if classic {
+            args.push("--classic");
+        }
+        let mut cmd = Command::new(bin("cuatro"));
+        cmd.args(&args);
+        let out = run_with_stdin(cmd, &play_script(2), RUN_LIMIT);
+        check_play(&out, 2, &format!("cuatro {}", args.join(" ")));
+        if classic {
+            assert!(
+                out.stdout.contains("\\juego_nuevo"),
+                "cuatro play --classic: no menu in the board's mensaje"
+            );
+        }
+        println!(
+            "    cuatro {}: 2 games in {:.2?}",
+            args.join(" "),
+            out.elapsed
+        );
+    }
+}
+
+// ---------------------------------------------------------------- (2) lecture client
+
+fn python(script: &str, args: &[String]) -> Command {
+    let mut c = Command::new("python3");
+    c.arg(workspace_root().join("tests/python").join(script))
+        .args(args)
+        .env("PYTHONIOENCODING", "utf-8")
+        .env("PYTHONUNBUFFERED", "1");
+    c
+}
+
+/// As in tests/python_client.rs: two games, garbage, a refused column 10.
+fn lecture_client(t: Target) {
+    let garbage = [
+        "hola",
+        "\\jugada -1",
+        "\\jugada 3 4",
+        "\\jugada",
+        "jugada 3",
+    ];
+    let mut lines = Vec::new();
+    for g in 0..2 {
+        lines.push("\\juego_nuevo".to_owned());
+        if g == 0 {
+            lines.extend(garbage.iter().map(|s| s.to_string()));
+            lines.push("\\jugada 10".to_owned());
+        }
+        for i in 0..150 {
+            lines.push(format!("\\jugada {}", (i * 3 + g) % 7));
+        }
+    }
+    lines.push("\\salir".to_owned());
+    let cmd = python(
+        "cliente.py",
+        &[t.classic.ip().to_string(), t.classic.port().to_string()],
+    );
+    let out = run_with_stdin(cmd, &(lines.join("\n") + "\n"), RUN_LIMIT);
+    assert!(
+        out.success(),
+        "cliente.py: status {:?}\nstderr: {}\nstdout: {}",
+        out.status,
+        out.stderr,
+        tail(&out.stdout)
+    );
+    let o = &out.stdout;
+    assert!(
+        o.starts_with("Cliente conectado exitosamente al servidor."),
+        "cliente.py: {}",
+        tail(o)
+    );
+    assert!(o.contains("¡Bienvenido"), "cliente.py: no greeting printed");
+    assert!(
+        o.contains(" 0 1 2 3 4 5 6") && o.contains("|X|"),
+        "cliente.py: no board printed"
+    );
+    assert_eq!(
+        results(o),
+        2,
+        "cliente.py: expected two game results in:\n{o}"
+    );
+    assert!(
+        o.contains("La columna 10 no existe"),
+        "cliente.py: the refused move has no clear message"
+    );
+    assert_eq!(
+        o.matches("Input invalido.").count(),
+        garbage.len(),
+        "cliente.py: Input invalido. count"
+    );
+    assert!(
+        o.trim_end().ends_with("¡Hasta luego!"),
+        "cliente.py: no goodbye at the end:\n{}",
+        tail(o)
+    );
+    assert!(
+        out.stderr.trim().is_empty(),
+        "cliente.py: stderr: {}",
+        out.stderr
+    );
+    println!("    cliente.py: 2 games in {:.2?}", out.elapsed);
+}
+
+// ---------------------------------------------------------------- (3), (6) games
+
+fn refereed_games(t: Target, games: usize, seed: u64) {
+    let mut rng = Rng::new(seed);
+    for codec in CODECS {
+        let mut p = Refereed::connect(t.addr(codec), codec, &format!("{codec:?} player"));
+        let mut ends = Vec::new();
+        for _ in 0..games {
+            ends.push(p.play_full_game(&mut rng));
+        }
+        p.quit();
+        println!("    {codec:?}: {ends:?}");
+    }
+}
+
+// ---------------------------------------------------------------- (5) uploads
+
+/// CRC-32 (IEEE 802.3, reflected 0xEDB88320), as zlib's `crc32`.
+fn crc32(data: &[u8]) -> u32 {
+    const TABLE: [u32; 256] = {
+        let mut table = [0u32; 256];
+        let mut i = 0;
+        while i < 256 {
+            let mut c = i as u32;
+            let mut k = 0;
+            while k < 8 {
+                c = if c & 1 != 0 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+                k += 1;
+            }
+            table[i] = c;
+            i += 1;
+        }
+        table
+    };
+    !data.iter().fold(!0u32, |c, &b| {
+        TABLE[((c ^ u32::from(b)) & 0xff) as usize] ^ (c >> 8)
+    })
+}
+
+fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut rng = Rng::new(seed);
+    let mut v = Vec::with_capacity(len + 8);
+    while v.len() < len {
+        v.extend_from_slice(&rng.next_u64().to_le_bytes());
+    }
+    v.truncate(len);
+    v
+}
+
+/// Uploads `data` (length header + bytes) and reads the raw reply until the
+/// board closes. Returns the reply and the time from the first byte sent
+/// to the end of the reply.
+fn upload(addr: SocketAddr, data: &[u8]) -> (String, Duration) {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(10))
+        .unwrap_or_else(|e| panic!("connect to the upload port {addr}: {e}"));
+    s.set_read_timeout(Some(Duration::from_secs(120)))
+        .expect("timeout");
+    s.set_write_timeout(Some(Duration::from_secs(120)))
+        .expect("timeout");
+    let start = Instant::now();
+    s.write_all(&(data.len() as u32).to_be_bytes())
+        .expect("sending the length");
+    s.write_all(data)
+        .unwrap_or_else(|e| panic!("sending {} bytes: {e}", data.len()));
+    let mut reply = Vec::new();
+    s.read_to_end(&mut reply)
+        .unwrap_or_else(|e| panic!("reading the reply to a {}-byte upload: {e}", data.len()));
+    (
+        String::from_utf8_lossy(&reply).into_owned(),
+        start.elapsed(),
+    )
+}
+
+/// `(n, bytes, crc32)` of a board log line `... upload n=<n> bytes=<len> crc32=<hex>`.
+fn parse_upload_line(line: &str) -> Option<(u32, usize, u32)> {
+    let rest = &line[line.find("upload n=")? + "upload ".len()..];
+    let (mut n, mut bytes, mut crc) = (None, None, None);
+    for word in rest.split_whitespace() {
+        if let Some(v) = word.strip_prefix("n=") {
+            n = v.parse().ok();
+        } else if let Some(v) = word.strip_prefix("bytes=") {
+            bytes = v.parse().ok();
+        } else if let Some(v) = word.strip_prefix("crc32=") {
+            crc = u32::from_str_radix(v, 16).ok();
+        }
+    }
+    Some((n?, bytes?, crc?))
+}
+
+/// Waits for the board's `upload n=<n> ...` line and checks it against `data`.
+fn expect_upload_line(lines: &Lines, n: u32, data: &[u8]) {
+    let line = lines
+        .wait_for_line(|l| parse_upload_line(l).is_some_and(|(k, _, _)| k == n), LOG_WAIT)
+        .unwrap_or_else(|| {
+            panic!(
+                "no board log line `upload n={n} ...` within {LOG_WAIT:?} after a {}-byte upload answered Gracias",
+                data.len()
+            )
+        });
+    let (_, bytes, crc) = parse_upload_line(&line).expect("parsed above");
+    let want = crc32(data);
+    assert_eq!(bytes, data.len(), "upload n={n}: length in {line:?}");
+    assert_eq!(
+        crc, want,
+        "upload n={n}: board CRC-32 {crc:08x} but the data's is {want:08x} ({line:?})"
+    );
+    println!("    {line}");
+}
+
+fn upload_lines(lines: &Lines) -> Vec<String> {
+    lines
+        .snapshot()
+        .into_iter()
+        .filter(|l| parse_upload_line(l).is_some())
+        .collect()
+}
+
+fn uploads(addr: SocketAddr, lines: Lines) {
+    let before = upload_lines(&lines);
+    assert!(
+        before.is_empty(),
+        "uploads logged before any was sent: {before:?}"
+    );
+    let mut n = 0;
+    for (len, seed) in [(0usize, 1u64), (1, 2), (1_234_567, 3), (STORAGE, 4)] {
+        let data = random_bytes(len, seed);
+        let (reply, took) = upload(addr, &data);
+        assert_eq!(
+            reply, "Gracias",
+            "a {len}-byte upload was answered {reply:?}"
+        );
+        n += 1;
+        expect_upload_line(&lines, n, &data);
+        let mib = len as f64 / (1024.0 * 1024.0);
+        println!(
+            "    {len} bytes: Gracias in {took:.2?} ({:.2} MiB/s)",
+            mib / took.as_secs_f64()
+        );
+        if len == STORAGE {
+            println!(
+                "UPLOAD THROUGHPUT (16 MiB through QEMU): {:.2} MiB/s ({took:.2?})",
+                mib / took.as_secs_f64()
+            );
+        }
+    }
+
+    // One byte too many: refused before any data is taken, nothing stored.
+    let logged = upload_lines(&lines).len();
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    s.write_all(&((STORAGE + 1) as u32).to_be_bytes())
+        .expect("sending the length");
+    let mut reply = Vec::new();
+    let mut buf = [0u8; 256];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(k) => reply.extend_from_slice(&buf[..k]),
+            // A reset after the reply is allowed; before it, the check below fails.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) => panic!("reading the reply to a 16 MiB + 1 upload: {e} (got {reply:?})"),
+        }
+    }
+    let reply = String::from_utf8_lossy(&reply).into_owned();
+    assert!(
+        reply.starts_with("Error:"),
+        "a 16 MiB + 1 upload was answered {reply:?}, not `Error: ...`"
+    );
+    println!("    16 MiB + 1: {reply:?}");
+    std::thread::sleep(Duration::from_millis(1500));
+    let after = upload_lines(&lines);
+    assert_eq!(
+        after.len(),
+        logged,
+        "the refused upload was logged as stored: {:?}",
+        &after[logged..]
+    );
+
+    // The lecture's file-transfer client, unmodified.
+    let data = random_bytes(300_001, 5);
+    let file = std::env::temp_dir().join(format!(
+        "cuatro-board-qemu-{}-enviar.bin",
+        std::process::id()
+    ));
+    std::fs::write(&file, &data).expect("writing the file to send");
+    let out = run_with_stdin(
+        python(
+            "enviar.py",
+            &[
+                addr.ip().to_string(),
+                addr.port().to_string(),
+                file.display().to_string(),
+            ],
+        ),
+        "",
+        RUN_LIMIT,
+    );
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        out.success() && out.stdout.contains("Respuesta: Gracias"),
+        "enviar.py: status {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        out.stdout,
+        out.stderr
+    );
+    n += 1;
+    expect_upload_line(&lines, n, &data);
+    println!("    enviar.py: {:?}", out.stdout.trim());
+}
+
+// ---------------------------------------------------------------- the test
+
+#[test]
+fn board_in_qemu_end_to_end() {
+    let missing = missing_prerequisites();
+    if !missing.is_empty() {
+        let what = missing.join(", ");
+        if std::env::var("CUATRO_REQUIRE_QEMU").as_deref() == Ok("1") {
+            panic!("CUATRO_REQUIRE_QEMU=1 but the QEMU board test cannot run; missing: {what}");
+        }
+        println!(
+            "SKIPPED board_qemu: missing {what} (set CUATRO_REQUIRE_QEMU=1 to make this a failure)"
+        );
+        return;
+    }
+    let wall = Instant::now();
+    // The host binaries first, so their build does not count in a scenario.
+    bin("cuatro");
+    let board = Board::boot();
+    let t = board.qemu.target;
+    let lines = board.qemu.lines.clone();
+    println!("board log: {}", board.log.display());
+    let mut r = Runner {
+        lines: lines.clone(),
+        needle: board.needle(),
+        failures: Vec::new(),
+        passed: Vec::new(),
+    };
+    let upload_addr = board.upload_addr();
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        run_scenarios(&mut r, t, upload_addr, &lines);
+    }));
+
+    let high_water = lines.snapshot().iter().rev().find_map(|l| {
+        l.split_once("stack high-water=")
+            .and_then(|(_, v)| v.split_whitespace().next())
+            .and_then(|v| v.parse::<u64>().ok())
+    });
+    let board_log = board.log.clone();
+    let leftover = board.shut_down();
+    println!("\n=== board_qemu summary ===");
+    for (label, took) in &r.passed {
+        println!("ok   {label} ({took:.2?})");
+    }
+    match high_water {
+        Some(b) => println!("STACK HIGH-WATER (last logged): {b} bytes"),
+        None => println!("STACK HIGH-WATER: no `stack high-water=` line in the board log"),
+    }
+    println!("wall time: {:.1?}", wall.elapsed());
+    if let Err(p) = outcome {
+        std::panic::resume_unwind(p);
+    }
+    let mut problems = r.failures;
+    if let Some(l) = leftover {
+        problems.push(l);
+    }
+    if high_water.is_none() {
+        problems.push("no `stack high-water=` line in the board log".into());
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problem(s) on the QEMU board (full log kept at {}):\n{}",
+        problems.len(),
+        board_log.display(),
+        problems.join("\n")
+    );
+}
+
+fn run_scenarios(r: &mut Runner, t: Target, upload_addr: SocketAddr, lines: &Lines) {
+    let short = Duration::from_secs(60);
+    let long = Duration::from_secs(300);
+
+    // (1) The CLI client on both codecs.
+    r.run("cuatro play (compact, then --classic)", long, move || {
+        cuatro_play(t)
+    });
+    // (2) The lecture's Python client.
+    r.run("lecture client cliente.py", long, move || lecture_client(t));
+    // (3) Refereed full games on both codecs.
+    r.run("refereed games, both codecs", long, move || {
+        refereed_games(t, 5, 41)
+    });
+
+    // (4) Hostile and concurrency scenarios (not idle_flood and
+    // stalled_mid_frame: they need a short idle timeout).
+    type Scenario = (&'static str, Duration, Box<dyn FnOnce(Target) + Send>);
+    let hostile: Vec<Scenario> = vec![
+        (
+            "frame_empty classic",
+            short,
+            Box::new(|t| s::frame_empty(&t, Codec::Classic)),
+        ),
+        (
+            "frame_empty compact",
+            short,
+            Box::new(|t| s::frame_empty(&t, Codec::Compact)),
+        ),
+        (
+            "frame_huge classic",
+            short,
+            Box::new(|t| s::frame_huge(&t, Codec::Classic)),
+        ),
+        (
+            "frame_huge compact",
+            short,
+            Box::new(|t| s::frame_huge(&t, Codec::Compact)),
+        ),
+        (
+            "frame_over_max classic",
+            short,
+            Box::new(|t| s::frame_over_max(&t, Codec::Classic)),
+        ),
+        (
+            "frame_over_max compact",
+            short,
+            Box::new(|t| s::frame_over_max(&t, Codec::Compact)),
+        ),
+        ("frame_at_max", short, Box::new(|t| s::frame_at_max(&t))),
+        ("invalid_json", short, Box::new(|t| s::invalid_json(&t))),
+        ("invalid_utf8", short, Box::new(|t| s::invalid_utf8(&t))),
+        ("wrong_types", short, Box::new(|t| s::wrong_types(&t))),
+        ("unknown_tipo", short, Box::new(|t| s::unknown_tipo(&t))),
+        ("deep_nesting", short, Box::new(|t| s::deep_nesting(&t))),
+        (
+            "numbers_out_of_range",
+            short,
+            Box::new(|t| s::numbers_out_of_range(&t)),
+        ),
+        (
+            "compact_garbage",
+            short,
+            Box::new(|t| s::compact_garbage(&t)),
+        ),
+        ("json_variants", short, Box::new(|t| s::json_variants(&t))),
+        (
+            "pipelined 10 classic",
+            short,
+            Box::new(|t| s::pipelined(&t, Codec::Classic, 10)),
+        ),
+        (
+            "pipelined 10 compact",
+            short,
+            Box::new(|t| s::pipelined(&t, Codec::Compact, 10)),
+        ),
+        (
+            "pipelined 80 classic (backpressure)",
+            long,
+            Box::new(|t| s::pipelined(&t, Codec::Classic, 80)),
+        ),
+        (
+            "pipelined 200 compact (backpressure)",
+            long,
+            Box::new(|t| s::pipelined(&t, Codec::Compact, 200)),
+        ),
+        (
+            "pipelined_mixed",
+            short,
+            Box::new(|t| s::pipelined_mixed(&t)),
+        ),
+        (
+            "byte_by_byte classic",
+            short,
+            Box::new(|t| s::byte_by_byte(&t, Codec::Classic)),
+        ),
+        (
+            "byte_by_byte compact",
+            short,
+            Box::new(|t| s::byte_by_byte(&t, Codec::Compact)),
+        ),
+        (
+            "half_close classic",
+            short,
+            Box::new(|t| s::half_close(&t, Codec::Classic)),
+        ),
+        (
+            "half_close compact",
+            short,
+            Box::new(|t| s::half_close(&t, Codec::Compact)),
+        ),
+        (
+            "nothing_after_framing_error classic",
+            short,
+            Box::new(|t| s::nothing_after_framing_error(&t, Codec::Classic)),
+        ),
+        (
+            "nothing_after_framing_error compact",
+            short,
+            Box::new(|t| s::nothing_after_framing_error(&t, Codec::Compact)),
+        ),
+        (
+            "slow_reader classic 400",
+            long,
+            Box::new(|t| s::slow_reader(&t, Codec::Classic, 400)),
+        ),
+        (
+            "slow_reader compact 2000",
+            long,
+            Box::new(|t| s::slow_reader(&t, Codec::Compact, 2000)),
+        ),
+        (
+            "resets_free_sessions",
+            long,
+            Box::new(|t| s::resets_free_sessions(&t)),
+        ),
+        (
+            "churn 200",
+            long,
+            Box::new(|t| s::churn(&t, 200, &[0, 1, 2, 3])),
+        ),
+        (
+            "four_sessions_and_server_full",
+            long,
+            Box::new(|t| {
+                let ends = s::four_sessions_and_server_full(&t, 3);
+                assert_eq!(ends.len(), 12, "game results: {ends:?}");
+            }),
+        ),
+        (
+            "four_sessions_on_one_port classic",
+            long,
+            Box::new(|t| s::four_sessions_on_one_port(&t, Codec::Classic)),
+        ),
+        (
+            "four_sessions_on_one_port compact",
+            long,
+            Box::new(|t| s::four_sessions_on_one_port(&t, Codec::Compact)),
+        ),
+        (
+            "sequential_sessions 30 (each < 1 s)",
+            long,
+            Box::new(|t| {
+                let slowest = s::sequential_sessions(&t, 30, Duration::from_secs(1));
+                println!("    slowest sequential session: {slowest:.2?}");
+            }),
+        ),
+    ];
+    for (label, limit, f) in hostile {
+        r.run(label, limit, move || f(t));
+    }
+    r.run(
+        "a new full game after the hostile scenarios",
+        long,
+        move || refereed_games(t, 1, 42),
+    );
+
+    // (5) Uploads, checked against the board's CRC-32 log line.
+    let l = lines.clone();
+    r.run(
+        "uploads (0 B, 1 B, 1234567 B, 16 MiB, 16 MiB + 1, enviar.py)",
+        Duration::from_secs(900),
+        move || uploads(upload_addr, l),
+    );
+
+    // (6) Still playing after all that.
+    r.run("a last game on both codecs", long, move || {
+        refereed_games(t, 1, 43)
+    });
+}
