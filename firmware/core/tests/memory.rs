@@ -7,7 +7,9 @@ use cuatro_core::server::{
     RX_BUFFER, SESSIONS, SOCKETS, TX_BUFFER, UPLOAD_RX_BUFFER, UPLOAD_TX_BUFFER,
 };
 use cuatro_core::session::{Session, REPLY_CAPACITY};
+use cuatro_core::upload::Upload;
 use cuatro_core::{Server, ServerMemory};
+use smoltcp::socket::tcp;
 
 /// The budget the README promises for the default configuration on the
 /// host (64-bit); the board's 32-bit build is smaller.
@@ -27,6 +29,27 @@ fn static_ram_is_pinned() {
          {upload_buffers} B + {SESSIONS} sessions x {session} B + reply scratch {REPLY_CAPACITY} B \
          + socket state {state} B; Server {server} B; total {} B",
         memory + server
+    );
+    // What one more session costs: its socket (buffers + smoltcp state)
+    // and its session state. An upload session is the upload socket and
+    // the `Upload` state machine inside `Server`.
+    let tcp_state = size_of::<tcp::Socket<'static>>();
+    let per_game = RX_BUFFER + TX_BUFFER + tcp_state + session;
+    let per_upload = UPLOAD_RX_BUFFER + UPLOAD_TX_BUFFER + tcp_state + size_of::<Upload>();
+    println!(
+        "per game session {per_game} B (buffers {} B + tcp::Socket {tcp_state} B + Session \
+         {session} B); per upload session {per_upload} B (buffers {upload_buffers} B + \
+         tcp::Socket {tcp_state} B + Upload {} B)",
+        RX_BUFFER + TX_BUFFER,
+        size_of::<Upload>()
+    );
+    assert!(
+        per_game <= RX_BUFFER + TX_BUFFER + cuatro_proto::MAX_FRAME + 160 + 512,
+        "a game session grew: {per_game} B"
+    );
+    assert!(
+        per_upload <= upload_buffers + 512 + 64,
+        "an upload session grew: {per_upload} B"
     );
     // A session is its frame buffer plus a small state.
     assert!(

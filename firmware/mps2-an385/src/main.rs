@@ -271,6 +271,8 @@ unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
     SCB::sys_reset()
 }
 
+/// Only reached in a build without `-C panic=immediate-abort` (see
+/// `.cargo/config.toml`): there a panic traps straight into [`HardFault`].
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     cortex_m::interrupt::disable();
