@@ -6,6 +6,7 @@ use cuatro_proto::{Action, Cell, Codec, Error, Estado};
 use hdrhistogram::Histogram;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// What to run.
@@ -95,6 +96,7 @@ struct ClientResult {
 /// Runs the benchmark.
 pub fn run(config: &BenchConfig) -> io::Result<BenchReport> {
     let start = Instant::now();
+    let connecting = Mutex::new(());
     let results: Vec<io::Result<ClientResult>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..config.clients)
             .map(|i| {
@@ -103,7 +105,8 @@ pub fn run(config: &BenchConfig) -> io::Result<BenchReport> {
                     .wrapping_add(i as u64)
                     .wrapping_mul(0x9E37_79B9_7F4A_7C15)
                     | 1;
-                scope.spawn(move || play_client(config, seed))
+                let connecting = &connecting;
+                scope.spawn(move || play_client(config, seed, connecting))
             })
             .collect();
         handles
@@ -136,12 +139,20 @@ pub fn run(config: &BenchConfig) -> io::Result<BenchReport> {
 }
 
 /// Connects, retrying (bounded) while the server is full: a "server full"
-/// reply, or a refused connection when no socket is listening (clients that
-/// connect at the same instant can outnumber a port's listeners).
-fn connect(config: &BenchConfig, rejected: &mut u64) -> io::Result<Client> {
+/// reply, or a refused connection when no socket is listening.
+///
+/// One client connects at a time (`connecting`, held until the greeting):
+/// QEMU's port forwarding listens with a backlog of 1, and a connection
+/// beyond it waits for the kernel's SYN-ACK retransmissions (1 + 2 + 4 +
+/// 8 + 16 s) before QEMU even passes it to the board. Every server gets the
+/// same treatment; connecting is outside the latency histogram.
+fn connect(config: &BenchConfig, rejected: &mut u64, connecting: &Mutex<()>) -> io::Result<Client> {
     for attempt in 0..2000u32 {
-        let greeted = Client::connect(config.addr, config.codec, Duration::from_secs(30))
-            .and_then(|mut client| client.recv().map(|greeting| (client, greeting)));
+        let greeted = {
+            let _one_at_a_time = connecting.lock().unwrap_or_else(|e| e.into_inner());
+            Client::connect(config.addr, config.codec, Duration::from_secs(30))
+                .and_then(|mut client| client.recv().map(|greeting| (client, greeting)))
+        };
         match greeted {
             Ok((client, greeting)) if greeting.error != Some(Error::ServerFull) => {
                 return Ok(client)
@@ -162,14 +173,18 @@ fn connect(config: &BenchConfig, rejected: &mut u64) -> io::Result<Client> {
     Err(io::Error::other("the server stayed full"))
 }
 
-fn play_client(config: &BenchConfig, mut seed: u64) -> io::Result<ClientResult> {
+fn play_client(
+    config: &BenchConfig,
+    mut seed: u64,
+    connecting: &Mutex<()>,
+) -> io::Result<ClientResult> {
     let mut result = ClientResult {
         actions: 0,
         games: 0,
         rejected: 0,
         latency: histogram(),
     };
-    let mut client = connect(config, &mut result.rejected)?;
+    let mut client = connect(config, &mut result.rejected, connecting)?;
     let timed = |client: &mut Client, action: Action, result: &mut ClientResult| {
         let t = Instant::now();
         let reply = client.call(&action);

@@ -69,7 +69,7 @@ enum Command {
         #[arg(long)]
         out: Option<std::path::PathBuf>,
         /// Games per run, split over the clients.
-        #[arg(long, default_value_t = 400)]
+        #[arg(long, default_value_t = 4000)]
         games: usize,
         /// Upload size in MiB.
         #[arg(long, default_value_t = 256)]

@@ -61,12 +61,16 @@ fn temp_dir(tag: &str) -> io::Result<TempDir> {
     Ok(TempDir(d))
 }
 
-/// Starts `cmd` and reads its `ready` line (at most `timeout`).
+/// Starts `cmd` and reads its `ready` line (at most `timeout`): the
+/// addresses come from its `classic=`, `compact=` and `upload=` fields, or
+/// are `port_base`, +1, +2 on 127.0.0.1 when given (run-qemu's line is
+/// prose).
 fn start(
     name: &'static str,
     mut cmd: Command,
     timeout: Duration,
     dir: Option<TempDir>,
+    port_base: Option<u16>,
 ) -> io::Result<Server> {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -99,12 +103,20 @@ fn start(
             )));
         }
     };
-    let field = |key: &str| -> Option<SocketAddr> {
-        line.split_whitespace()
-            .find_map(|w| w.strip_prefix(key))
-            .and_then(|a| a.parse().ok())
+    let field = |key: &str, offset: u16| -> Option<SocketAddr> {
+        match port_base {
+            Some(base) => Some(SocketAddr::from(([127, 0, 0, 1], base + offset))),
+            None => line
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix(key))
+                .and_then(|a| a.parse().ok()),
+        }
     };
-    match (field("classic="), field("compact="), field("upload=")) {
+    match (
+        field("classic=", 0),
+        field("compact=", 1),
+        field("upload=", 2),
+    ) {
         (Some(classic), Some(compact), Some(upload)) => Ok(Server {
             name,
             child,
@@ -187,6 +199,7 @@ pub fn run(config: &SuiteConfig, progress: &mut dyn Write) -> io::Result<String>
             cmd,
             Duration::from_secs(10),
             Some(dir),
+            None,
         )?);
     }
     for (name, buffers) in [
@@ -197,7 +210,7 @@ pub fn run(config: &SuiteConfig, progress: &mut dyn Write) -> io::Result<String>
         let mut cmd = Command::new(&sim_bin);
         cmd.args(["--port-base", "0", "--buffers", buffers, "--upload-dir"])
             .arg(&dir.0);
-        servers.push(start(name, cmd, Duration::from_secs(10), Some(dir))?);
+        servers.push(start(name, cmd, Duration::from_secs(10), Some(dir), None)?);
     }
     let qemu = config.qemu.unwrap_or_else(|| qemu_available(&config.root));
     if qemu {
@@ -205,12 +218,13 @@ pub fn run(config: &SuiteConfig, progress: &mut dyn Write) -> io::Result<String>
         let mut cmd = Command::new(config.root.join("firmware/mps2-an385/run-qemu"));
         cmd.args(["--port-base", &base.to_string()]);
         let _ = writeln!(progress, "booting the QEMU board on 127.0.0.1:{base}..");
-        let mut board = start("QEMU mps2-an385 board", cmd, Duration::from_secs(300), None)?;
-        // run-qemu's ready line names the ports its own way: use the base.
-        board.classic = SocketAddr::from(([127, 0, 0, 1], base));
-        board.compact = SocketAddr::from(([127, 0, 0, 1], base + 1));
-        board.upload = SocketAddr::from(([127, 0, 0, 1], base + 2));
-        servers.push(board);
+        servers.push(start(
+            "QEMU mps2-an385 board",
+            cmd,
+            Duration::from_secs(300),
+            None,
+            Some(base),
+        )?);
     }
 
     // Game actions.

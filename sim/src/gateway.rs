@@ -184,12 +184,19 @@ fn pump(r: &mut Relay, socket: &mut tcp::Socket) -> bool {
     // Board -> kernel.
     while r.writable && socket.can_recv() {
         let res = socket.recv(|buf| match r.stream.write(buf) {
-            Ok(n) => (n, Ok(n)),
+            Ok(n) => (n, Ok((n, buf.len()))),
             Err(e) => (0, Err(e)),
         });
         match res {
-            Ok(Ok(0)) => break,
-            Ok(Ok(_)) => progress = true,
+            Ok(Ok((0, _))) => break,
+            Ok(Ok((n, offered))) => {
+                progress = true;
+                // A short write: the kernel's buffer is full; wait for
+                // its readiness event instead of asking again.
+                if n < offered {
+                    r.writable = false;
+                }
+            }
             Ok(Err(e)) if e.kind() == ErrorKind::WouldBlock => {
                 r.writable = false;
                 break;
@@ -205,15 +212,24 @@ fn pump(r: &mut Relay, socket: &mut tcp::Socket) -> bool {
     // nothing is copied twice and nothing is read that the socket cannot take.
     while r.readable && !r.kernel_eof && socket.may_send() && socket.can_send() {
         let res = socket.send(|buf| match r.stream.read(buf) {
-            Ok(n) => (n, Ok(n)),
+            Ok(n) => (n, Ok((n, buf.len()))),
             Err(e) => (0, Err(e)),
         });
         match res {
-            Ok(Ok(0)) => {
+            Ok(Ok((0, _))) => {
                 r.kernel_eof = true;
                 progress = true;
             }
-            Ok(Ok(_)) => progress = true,
+            Ok(Ok((n, offered))) => {
+                progress = true;
+                // A short read drained the kernel's buffer: new bytes (or
+                // the FIN) bring a new edge-triggered readiness event, so
+                // the `WouldBlock` read that would confirm it is skipped
+                // (one system call less per request).
+                if n < offered {
+                    r.readable = false;
+                }
+            }
             Ok(Err(e)) if e.kind() == ErrorKind::WouldBlock => {
                 r.readable = false;
             }
