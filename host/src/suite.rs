@@ -177,134 +177,178 @@ struct GameRow {
     report: BenchReport,
 }
 
-/// Runs the suite and returns the Markdown report.
-pub fn run(config: &SuiteConfig, progress: &mut dyn Write) -> io::Result<String> {
-    let sim_bin = sibling("cuatro-sim")?;
-    let me = std::env::current_exe()?;
-    let mut servers = Vec::new();
-    {
-        let dir = temp_dir("serve")?;
-        let mut cmd = Command::new(&me);
-        cmd.args([
-            "serve",
-            "--port-base",
-            "0",
-            "--sessions",
-            "64",
-            "--upload-dir",
-        ])
-        .arg(&dir.0);
-        servers.push(start(
-            "cuatro serve (kernel TCP)",
-            cmd,
-            Duration::from_secs(10),
-            Some(dir),
-            None,
-        )?);
-    }
-    for (name, buffers) in [
-        ("cuatro-sim, host buffers", "host"),
-        ("cuatro-sim, MCU buffers", "mcu"),
-    ] {
-        let dir = temp_dir(buffers)?;
-        let mut cmd = Command::new(&sim_bin);
-        cmd.args(["--port-base", "0", "--buffers", buffers, "--upload-dir"])
-            .arg(&dir.0);
-        servers.push(start(name, cmd, Duration::from_secs(10), Some(dir), None)?);
-    }
-    let qemu = config.qemu.unwrap_or_else(|| qemu_available(&config.root));
-    if qemu {
-        let base = free_port_base().ok_or_else(|| io::Error::other("no free ports for QEMU"))?;
-        let mut cmd = Command::new(config.root.join("firmware/mps2-an385/run-qemu"));
-        cmd.args(["--port-base", &base.to_string()]);
-        let _ = writeln!(progress, "booting the QEMU board on 127.0.0.1:{base}..");
-        servers.push(start(
-            "QEMU mps2-an385 board",
-            cmd,
-            Duration::from_secs(300),
-            None,
-            Some(base),
-        )?);
-    }
+/// The servers the suite measures, in table order.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Serve,
+    SimHost,
+    SimMcu,
+    Qemu,
+}
 
-    // Game actions.
-    let mut rows = Vec::new();
-    for codec in [Codec::Compact, Codec::Classic] {
-        for clients in [1usize, 16, 64] {
-            for server in &servers {
-                let small = server.name.contains("MCU") || server.name.contains("QEMU");
-                if small && clients > 1 && clients != 16 {
-                    continue; // 4 sessions: 64 clients only measure rejections
-                }
-                let games = (config.games / clients).max(if small { 2 } else { 5 });
-                let addr = match codec {
-                    Codec::Classic => server.classic,
-                    Codec::Compact => server.compact,
-                };
-                let _ = writeln!(progress, "{} {:?} x{clients}..", server.name, codec);
-                let report = bench::run(&BenchConfig {
-                    addr,
-                    clients,
-                    games,
-                    codec,
-                    seed: 1,
-                })
-                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", server.name)))?;
-                let _ = writeln!(progress, "  {}", report.summary());
-                rows.push(GameRow {
-                    server: server.name,
-                    codec,
-                    clients,
-                    report,
-                });
-            }
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Serve => "cuatro serve (kernel TCP)",
+            Kind::SimHost => "cuatro-sim, host buffers",
+            Kind::SimMcu => "cuatro-sim, MCU buffers",
+            Kind::Qemu => "QEMU mps2-an385 board",
         }
     }
 
-    // Uploads.
+    /// 4 sessions (the board's defaults): 64 clients would only measure
+    /// "server full" retries.
+    fn small(self) -> bool {
+        matches!(self, Kind::SimMcu | Kind::Qemu)
+    }
+}
+
+/// Starts one server of `kind`.
+fn launch(kind: Kind, config: &SuiteConfig, progress: &mut dyn Write) -> io::Result<Server> {
+    let ready = Duration::from_secs(10);
+    match kind {
+        Kind::Serve => {
+            let dir = temp_dir("serve")?;
+            let mut cmd = Command::new(std::env::current_exe()?);
+            cmd.args(["serve", "--port-base", "0", "--sessions", "64"])
+                .arg("--upload-dir")
+                .arg(&dir.0);
+            start(kind.name(), cmd, ready, Some(dir), None)
+        }
+        Kind::SimHost | Kind::SimMcu => {
+            let buffers = if kind == Kind::SimHost { "host" } else { "mcu" };
+            let dir = temp_dir(buffers)?;
+            let mut cmd = Command::new(sibling("cuatro-sim")?);
+            cmd.args(["--port-base", "0", "--buffers", buffers, "--upload-dir"])
+                .arg(&dir.0);
+            start(kind.name(), cmd, ready, Some(dir), None)
+        }
+        Kind::Qemu => {
+            let base =
+                free_port_base().ok_or_else(|| io::Error::other("no free ports for QEMU"))?;
+            let mut cmd = Command::new(config.root.join("firmware/mps2-an385/run-qemu"));
+            cmd.args(["--port-base", &base.to_string()]);
+            let _ = writeln!(progress, "booting the QEMU board on 127.0.0.1:{base}..");
+            start(kind.name(), cmd, Duration::from_secs(300), None, Some(base))
+        }
+    }
+}
+
+/// Runs the suite and returns the Markdown report. Each server runs alone
+/// (started, measured, stopped), so none competes with another's idle
+/// timers for the CPU.
+pub fn run(config: &SuiteConfig, progress: &mut dyn Write) -> io::Result<String> {
+    sibling("cuatro-sim")?;
+    let mut kinds = vec![Kind::Serve, Kind::SimHost, Kind::SimMcu];
+    if config.qemu.unwrap_or_else(|| qemu_available(&config.root)) {
+        kinds.push(Kind::Qemu);
+    }
     let file = std::env::temp_dir().join(format!("cuatro-bench-upload-{}.bin", std::process::id()));
     write_pattern(&file, config.upload_mib << 20)?;
+    let mut rows = Vec::new();
     let mut uploads = Vec::new();
-    for server in &servers {
-        let board = server.name.contains("QEMU");
+    let result = kinds.iter().try_for_each(|&kind| {
+        let server = launch(kind, config, progress)?;
+        measure_games(kind, &server, config, progress, &mut rows)?;
         // The board keeps 16 MiB: send it a file that fits.
-        let path = if board {
-            let f = std::env::temp_dir()
-                .join(format!("cuatro-bench-upload16-{}.bin", std::process::id()));
-            write_pattern(&f, (16 << 20).min(config.upload_mib << 20))?;
-            f
+        let board_file = std::env::temp_dir()
+            .join(format!("cuatro-bench-upload16-{}.bin", std::process::id()));
+        let path = if kind == Kind::Qemu {
+            write_pattern(&board_file, (16 << 20).min(config.upload_mib << 20))?;
+            &board_file
         } else {
-            file.clone()
+            &file
         };
-        let bytes = std::fs::metadata(&path)?.len();
-        let mut best = f64::MAX;
-        for _ in 0..config.upload_runs.max(1) {
-            let t = Instant::now();
-            let sent = crate::send::send(&path, server.upload, false, Duration::from_secs(300))?;
-            let secs = t.elapsed().as_secs_f64();
-            if !sent.ok() {
-                return Err(io::Error::other(format!(
-                    "{}: upload refused: {}",
-                    server.name, sent.reply
-                )));
-            }
-            best = best.min(secs);
+        let upload = measure_upload(&server, path, config.upload_runs, progress);
+        if kind == Kind::Qemu {
+            let _ = std::fs::remove_file(&board_file);
         }
-        let mib_s = bytes as f64 / (1 << 20) as f64 / best;
-        let _ = writeln!(
-            progress,
-            "{} upload {} MiB: {:.1} MiB/s",
-            server.name,
-            bytes >> 20,
-            mib_s
-        );
-        uploads.push((server.name, bytes, mib_s));
-        if board {
-            let _ = std::fs::remove_file(&path);
+        uploads.push(upload?);
+        Ok::<(), io::Error>(())
+    });
+    let _ = std::fs::remove_file(&file);
+    result?;
+    // Table order: codec, clients, then server.
+    let order = |r: &GameRow| {
+        (
+            r.codec == Codec::Classic,
+            r.clients,
+            kinds.iter().position(|k| k.name() == r.server),
+        )
+    };
+    rows.sort_by_key(order);
+    Ok(markdown(&rows, &uploads))
+}
+
+/// Game actions on one server: both codecs; 1, 16 and 64 clients.
+fn measure_games(
+    kind: Kind,
+    server: &Server,
+    config: &SuiteConfig,
+    progress: &mut dyn Write,
+    rows: &mut Vec<GameRow>,
+) -> io::Result<()> {
+    for codec in [Codec::Compact, Codec::Classic] {
+        for clients in [1usize, 16, 64] {
+            if kind.small() && clients == 64 {
+                continue;
+            }
+            let games = (config.games / clients).max(if kind.small() { 2 } else { 5 });
+            let addr = match codec {
+                Codec::Classic => server.classic,
+                Codec::Compact => server.compact,
+            };
+            let _ = writeln!(progress, "{} {:?} x{clients}..", server.name, codec);
+            let report = bench::run(&BenchConfig {
+                addr,
+                clients,
+                games,
+                codec,
+                seed: 1,
+            })
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", server.name)))?;
+            let _ = writeln!(progress, "  {}", report.summary());
+            rows.push(GameRow {
+                server: server.name,
+                codec,
+                clients,
+                report,
+            });
         }
     }
-    let _ = std::fs::remove_file(&file);
-    Ok(markdown(&rows, &uploads))
+    Ok(())
+}
+
+/// The best of `runs` uploads of `path`: (server, bytes, MiB/s).
+fn measure_upload(
+    server: &Server,
+    path: &Path,
+    runs: usize,
+    progress: &mut dyn Write,
+) -> io::Result<(&'static str, u64, f64)> {
+    let bytes = std::fs::metadata(path)?.len();
+    let mut best = f64::MAX;
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        let sent = crate::send::send(path, server.upload, false, Duration::from_secs(300))?;
+        let secs = t.elapsed().as_secs_f64();
+        if !sent.ok() {
+            return Err(io::Error::other(format!(
+                "{}: upload refused: {}",
+                server.name, sent.reply
+            )));
+        }
+        best = best.min(secs);
+    }
+    let mib_s = bytes as f64 / (1 << 20) as f64 / best;
+    let _ = writeln!(
+        progress,
+        "{} upload {} MiB: {:.1} MiB/s",
+        server.name,
+        bytes >> 20,
+        mib_s
+    );
+    Ok((server.name, bytes, mib_s))
 }
 
 fn write_pattern(path: &Path, len: usize) -> io::Result<()> {
