@@ -251,8 +251,8 @@ pub fn run(config: &SuiteConfig, progress: &mut dyn Write) -> io::Result<String>
         let server = launch(kind, config, progress)?;
         measure_games(kind, &server, config, progress, &mut rows)?;
         // The board keeps 16 MiB: send it a file that fits.
-        let board_file = std::env::temp_dir()
-            .join(format!("cuatro-bench-upload16-{}.bin", std::process::id()));
+        let board_file =
+            std::env::temp_dir().join(format!("cuatro-bench-upload16-{}.bin", std::process::id()));
         let path = if kind == Kind::Qemu {
             write_pattern(&board_file, (16 << 20).min(config.upload_mib << 20))?;
             &board_file
