@@ -18,6 +18,7 @@
 pub mod process;
 pub mod referee;
 pub mod scenarios;
+pub mod scripts;
 
 use cuatro_proto::{Action, Codec, Estado};
 use host::client::{Client, Received};

@@ -17,6 +17,9 @@
 use cuatro_proto::Codec;
 use cuatro_tests::process::{bin, run_with_stdin, workspace_root, Lines, Output, Spawned};
 use cuatro_tests::scenarios as s;
+use cuatro_tests::scripts::{
+    lecture_script, outcomes as results, play_script, LECTURE_GARBAGE, PLAY_GARBAGE,
+};
 use cuatro_tests::{bounded, Refereed, Rng, Target, CODECS};
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -256,39 +259,6 @@ impl Runner {
 
 // ---------------------------------------------------------------- (1) cuatro play
 
-const GARBAGE: [&str; 6] = [
-    "hola",
-    "\\jugada",
-    "\\jugada -1",
-    "\\jugada 3 4",
-    "",
-    "\\juego_nuevo ",
-];
-
-/// As in tests/cli.rs: `games` games of cycling columns (enough to end any
-/// game), the garbage after the first `\juego_nuevo`, then `\salir`.
-fn play_script(games: usize) -> String {
-    let mut lines = Vec::new();
-    for g in 0..games {
-        lines.push("\\juego_nuevo".to_owned());
-        if g == 0 {
-            lines.extend(GARBAGE.iter().map(|s| s.to_string()));
-        }
-        for i in 0..150 {
-            lines.push(format!("\\jugada {}", (i + g) % 7));
-        }
-    }
-    lines.push("\\salir".to_owned());
-    lines.join("\n") + "\n"
-}
-
-fn results(stdout: &str) -> usize {
-    ["¡Ganaste!", "Perdiste", "Empate"]
-        .iter()
-        .map(|w| stdout.matches(w).count())
-        .sum()
-}
-
 fn tail(s: &str) -> String {
     let lines: Vec<&str> = s.lines().collect();
     lines[lines.len().saturating_sub(30)..].join("\n")
@@ -312,7 +282,7 @@ fn check_play(out: &Output, games: usize, what: &str) {
     );
     assert_eq!(
         out.stdout.matches("Input invalido.").count(),
-        GARBAGE.len(),
+        PLAY_GARBAGE.len(),
         "{what}: each garbage line must print `Input invalido.` once"
     );
     assert_eq!(
@@ -371,30 +341,11 @@ fn python(script: &str, args: &[String]) -> Command {
 
 /// As in tests/python_client.rs: two games, garbage, a refused column 10.
 fn lecture_client(t: Target) {
-    let garbage = [
-        "hola",
-        "\\jugada -1",
-        "\\jugada 3 4",
-        "\\jugada",
-        "jugada 3",
-    ];
-    let mut lines = Vec::new();
-    for g in 0..2 {
-        lines.push("\\juego_nuevo".to_owned());
-        if g == 0 {
-            lines.extend(garbage.iter().map(|s| s.to_string()));
-            lines.push("\\jugada 10".to_owned());
-        }
-        for i in 0..150 {
-            lines.push(format!("\\jugada {}", (i * 3 + g) % 7));
-        }
-    }
-    lines.push("\\salir".to_owned());
     let cmd = python(
         "cliente.py",
         &[t.classic.ip().to_string(), t.classic.port().to_string()],
     );
-    let out = run_with_stdin(cmd, &(lines.join("\n") + "\n"), RUN_LIMIT);
+    let out = run_with_stdin(cmd, &lecture_script(), RUN_LIMIT);
     assert!(
         out.success(),
         "cliente.py: status {:?}\nstderr: {}\nstdout: {}",
@@ -424,7 +375,7 @@ fn lecture_client(t: Target) {
     );
     assert_eq!(
         o.matches("Input invalido.").count(),
-        garbage.len(),
+        LECTURE_GARBAGE.len(),
         "cliente.py: Input invalido. count"
     );
     assert!(
@@ -457,30 +408,17 @@ fn refereed_games(t: Target, games: usize, seed: u64) {
 
 // ---------------------------------------------------------------- (5) uploads
 
-/// CRC-32 (IEEE 802.3, reflected 0xEDB88320), as zlib's `crc32`.
+/// CRC-32 (IEEE 802.3, reflected 0xEDB88320), as zlib's `crc32`: bit by
+/// bit, so it shares nothing with the board's table-driven one.
 fn crc32(data: &[u8]) -> u32 {
-    const TABLE: [u32; 256] = {
-        let mut table = [0u32; 256];
-        let mut i = 0;
-        while i < 256 {
-            let mut c = i as u32;
-            let mut k = 0;
-            while k < 8 {
-                c = if c & 1 != 0 {
-                    0xEDB8_8320 ^ (c >> 1)
-                } else {
-                    c >> 1
-                };
-                k += 1;
-            }
-            table[i] = c;
-            i += 1;
+    let mut crc = !0u32;
+    for &byte in data {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg());
         }
-        table
-    };
-    !data.iter().fold(!0u32, |c, &b| {
-        TABLE[((c ^ u32::from(b)) & 0xff) as usize] ^ (c >> 8)
-    })
+    }
+    !crc
 }
 
 fn random_bytes(len: usize, seed: u64) -> Vec<u8> {

@@ -4,45 +4,12 @@
 use cuatro_proto::Codec;
 use cuatro_tests::process::{bin, run_with_stdin, Output, Spawned};
 use cuatro_tests::scenarios as s;
+use cuatro_tests::scripts::{outcomes, play_script as script, PLAY_GARBAGE as GARBAGE};
 use cuatro_tests::{bounded, Refereed, Rng, CODECS};
 use std::process::Command;
 use std::time::Duration;
 
 const RUN_LIMIT: Duration = Duration::from_secs(60);
-const GARBAGE: [&str; 6] = [
-    "hola",
-    "\\jugada",
-    "\\jugada -1",
-    "\\jugada 3 4",
-    "",
-    "\\juego_nuevo ",
-];
-
-/// `games` times: `\juego_nuevo`, then 150 `\jugada c` with c cycling 0..6
-/// (enough to finish any game: refused moves are fine), with the garbage
-/// lines after the first `\juego_nuevo`; then `\salir`.
-fn script(games: usize) -> String {
-    let mut lines = Vec::new();
-    for g in 0..games {
-        lines.push("\\juego_nuevo".to_owned());
-        if g == 0 {
-            lines.extend(GARBAGE.iter().map(|s| s.to_string()));
-        }
-        for i in 0..150 {
-            lines.push(format!("\\jugada {}", (i + g) % 7));
-        }
-    }
-    lines.push("\\salir".to_owned());
-    lines.join("\n") + "\n"
-}
-
-fn outcomes(stdout: &str) -> usize {
-    ["¡Ganaste!", "Perdiste", "Empate"]
-        .iter()
-        .map(|w| stdout.matches(w).count())
-        .sum()
-}
-
 fn check_session(out: &Output, games: usize, what: &str) {
     assert!(
         out.success(),

@@ -4,6 +4,7 @@
 use cuatro_proto::{Action, Codec};
 use cuatro_tests::process::{have, run_with_stdin, workspace_root, Output, Spawned};
 use cuatro_tests::referee::Referee;
+use cuatro_tests::scripts::{lecture_script, outcomes, LECTURE_GARBAGE};
 use cuatro_tests::{in_process_sim, Target};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -37,29 +38,9 @@ fn python(name: &str, addr: SocketAddr) -> Command {
     c
 }
 
-/// Two games of cycling columns, garbage lines included, then `\salir`.
+/// The lecture client's script and how many lines it refuses locally.
 fn commands() -> (String, usize) {
-    let garbage = [
-        "hola",
-        "\\jugada -1",
-        "\\jugada 3 4",
-        "\\jugada",
-        "jugada 3",
-    ];
-    let mut lines = Vec::new();
-    for g in 0..2 {
-        lines.push("\\juego_nuevo".to_owned());
-        if g == 0 {
-            lines.extend(garbage.iter().map(|s| s.to_string()));
-            // Numeric but out of range: sent, and refused by the server.
-            lines.push("\\jugada 10".to_owned());
-        }
-        for i in 0..150 {
-            lines.push(format!("\\jugada {}", (i * 3 + g) % 7));
-        }
-    }
-    lines.push("\\salir".to_owned());
-    (lines.join("\n") + "\n", garbage.len())
+    (lecture_script(), LECTURE_GARBAGE.len())
 }
 
 fn check_lecture_client(out: &Output, garbage: usize) {
@@ -80,11 +61,7 @@ fn check_lecture_client(out: &Output, garbage: usize) {
         o.contains(" 0 1 2 3 4 5 6") && o.contains("|X|"),
         "no board printed"
     );
-    let results: usize = ["¡Ganaste!", "Perdiste", "Empate"]
-        .iter()
-        .map(|w| o.matches(w).count())
-        .sum();
-    assert_eq!(results, 2, "expected two game results in:\n{o}");
+    assert_eq!(outcomes(o), 2, "expected two game results in:\n{o}");
     assert!(
         o.contains("La columna 10 no existe"),
         "the refused move has no clear message"
