@@ -34,6 +34,10 @@ struct Relay {
     readable: bool,
     /// The kernel stream may take more bytes (likewise).
     writable: bool,
+    /// A readiness event said the client closed its half: keep reading
+    /// until the end of stream, even after a short read (the FIN arrived
+    /// with the data, so no later event will announce it).
+    read_closed: bool,
     dead: bool,
 }
 
@@ -111,6 +115,7 @@ impl Gateway {
             aborting: false,
             readable: true,
             writable: true,
+            read_closed: false,
             dead: false,
         });
         Ok(())
@@ -160,11 +165,13 @@ impl Gateway {
         self.relays.is_empty()
     }
 
-    /// Records a readiness event of the stream behind `token`.
-    pub fn ready(&mut self, token: mio::Token, readable: bool, writable: bool) {
+    /// Records a readiness event of the stream behind `token`
+    /// (`read_closed`: the event said the client's FIN has arrived).
+    pub fn ready(&mut self, token: mio::Token, readable: bool, writable: bool, read_closed: bool) {
         if let Some(r) = self.relays.iter_mut().find(|r| r.token == token) {
-            r.readable |= readable;
+            r.readable |= readable || read_closed;
             r.writable |= writable;
+            r.read_closed |= read_closed;
         }
     }
 
@@ -222,11 +229,13 @@ fn pump(r: &mut Relay, socket: &mut tcp::Socket) -> bool {
             }
             Ok(Ok((n, offered))) => {
                 progress = true;
-                // A short read drained the kernel's buffer: new bytes (or
-                // the FIN) bring a new edge-triggered readiness event, so
-                // the `WouldBlock` read that would confirm it is skipped
-                // (one system call less per request).
-                if n < offered {
+                // A short read drained the kernel's buffer: new bytes (or a
+                // FIN arriving later) bring a new edge-triggered readiness
+                // event, so the `WouldBlock` read that would confirm it is
+                // skipped (one system call less per request). A FIN that
+                // came with the data was announced by the event already:
+                // then read on to the end of stream.
+                if n < offered && !r.read_closed {
                     r.readable = false;
                 }
             }

@@ -364,8 +364,9 @@ impl Sim {
                 }
                 gateway.ready(
                     event.token(),
-                    event.is_readable() || event.is_read_closed() || event.is_error(),
+                    event.is_readable() || event.is_error(),
                     event.is_writable() || event.is_write_closed() || event.is_error(),
+                    event.is_read_closed() || event.is_error(),
                 );
             }
         }
