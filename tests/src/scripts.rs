@@ -1,6 +1,7 @@
-//! What the command-line clients are fed (stdin scripts) and how their
-//! printed games are counted, shared by the CLI, Python-client and QEMU
-//! board tests.
+//! What the command-line clients are fed (stdin scripts) and what their
+//! output must show, shared by the CLI, Python-client and QEMU board tests.
+
+use crate::process::Output;
 
 /// Lines `cuatro play` must answer with `Input invalido.` (sent after the
 /// first `\juego_nuevo` of [`play_script`]).
@@ -66,6 +67,87 @@ pub fn outcomes(stdout: &str) -> usize {
         .iter()
         .map(|w| stdout.matches(w).count())
         .sum()
+}
+
+/// The last 30 lines of `s` (for failure messages).
+pub fn tail(s: &str) -> String {
+    let lines: Vec<&str> = s.lines().collect();
+    lines[lines.len().saturating_sub(30)..].join("\n")
+}
+
+/// `cuatro play` fed [`play_script`]`(games)`: exit 0, the board drawn with
+/// both players' pieces, one `Input invalido.` per [`PLAY_GARBAGE`] line,
+/// `games` results, the goodbye last and nothing on stderr.
+pub fn check_play_output(out: &Output, games: usize, what: &str) {
+    assert!(
+        out.success(),
+        "{what}: status {:?} after {:?}\nstderr: {}\nstdout tail: {}",
+        out.status,
+        out.elapsed,
+        out.stderr,
+        tail(&out.stdout)
+    );
+    assert!(
+        out.stdout.contains(" 0 1 2 3 4 5 6"),
+        "{what}: no board drawn:\n{}",
+        tail(&out.stdout)
+    );
+    assert!(
+        out.stdout.contains('X') && out.stdout.contains('O'),
+        "{what}: no pieces drawn"
+    );
+    check_common(out, PLAY_GARBAGE.len(), games, what);
+}
+
+/// The lecture's `cliente.py` fed [`lecture_script`]: connected, greeted,
+/// the board printed, two results, the refused column explained, one
+/// `Input invalido.` per [`LECTURE_GARBAGE`] line, the goodbye last.
+pub fn check_lecture_output(out: &Output, what: &str) {
+    assert!(
+        out.success(),
+        "{what}: status {:?}\nstderr: {}\nstdout: {}",
+        out.status,
+        out.stderr,
+        tail(&out.stdout)
+    );
+    let o = &out.stdout;
+    assert!(
+        o.starts_with("Cliente conectado exitosamente al servidor."),
+        "{what}: {}",
+        tail(o)
+    );
+    assert!(o.contains("¡Bienvenido"), "{what}: no greeting printed");
+    assert!(
+        o.contains(" 0 1 2 3 4 5 6") && o.contains("|X|"),
+        "{what}: no board printed"
+    );
+    assert!(
+        o.contains("La columna 10 no existe"),
+        "{what}: the refused move has no clear message"
+    );
+    check_common(out, LECTURE_GARBAGE.len(), 2, what);
+}
+
+/// What every client run ends with: the refusals, the results, the goodbye
+/// and a silent stderr.
+fn check_common(out: &Output, garbage: usize, games: usize, what: &str) {
+    let o = &out.stdout;
+    assert_eq!(
+        o.matches("Input invalido.").count(),
+        garbage,
+        "{what}: each garbage line must print `Input invalido.` once"
+    );
+    assert_eq!(outcomes(o), games, "{what}: game results:\n{o}");
+    assert!(
+        o.trim_end().ends_with("¡Hasta luego!"),
+        "{what}: no goodbye at the end:\n{}",
+        tail(o)
+    );
+    assert!(
+        out.stderr.trim().is_empty(),
+        "{what}: stderr: {}",
+        out.stderr
+    );
 }
 
 #[cfg(test)]

@@ -15,10 +15,10 @@
 //! label and the board log it produced, and the others still run.
 
 use cuatro_proto::Codec;
-use cuatro_tests::process::{bin, run_with_stdin, workspace_root, Lines, Output, Spawned};
+use cuatro_tests::process::{bin, run_with_stdin, workspace_root, Lines, Spawned};
 use cuatro_tests::scenarios as s;
 use cuatro_tests::scripts::{
-    lecture_script, outcomes as results, play_script, LECTURE_GARBAGE, PLAY_GARBAGE,
+    check_lecture_output, check_play_output as check_play, lecture_script, play_script,
 };
 use cuatro_tests::{bounded, Refereed, Rng, Target, CODECS};
 use std::io::{Read, Write};
@@ -259,50 +259,6 @@ impl Runner {
 
 // ---------------------------------------------------------------- (1) cuatro play
 
-fn tail(s: &str) -> String {
-    let lines: Vec<&str> = s.lines().collect();
-    lines[lines.len().saturating_sub(30)..].join("\n")
-}
-
-fn check_play(out: &Output, games: usize, what: &str) {
-    assert!(
-        out.success(),
-        "{what}: status {:?} after {:?}\nstderr: {}\nstdout tail: {}",
-        out.status,
-        out.elapsed,
-        out.stderr,
-        tail(&out.stdout)
-    );
-    assert!(
-        out.stdout.contains(" 0 1 2 3 4 5 6")
-            && out.stdout.contains('X')
-            && out.stdout.contains('O'),
-        "{what}: no board drawn:\n{}",
-        tail(&out.stdout)
-    );
-    assert_eq!(
-        out.stdout.matches("Input invalido.").count(),
-        PLAY_GARBAGE.len(),
-        "{what}: each garbage line must print `Input invalido.` once"
-    );
-    assert_eq!(
-        results(&out.stdout),
-        games,
-        "{what}: game results:\n{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout.trim_end().ends_with("¡Hasta luego!"),
-        "{what}: no goodbye at the end:\n{}",
-        tail(&out.stdout)
-    );
-    assert!(
-        out.stderr.trim().is_empty(),
-        "{what}: stderr: {}",
-        out.stderr
-    );
-}
-
 fn cuatro_play(t: Target) {
     for (classic, addr) in [(false, t.compact), (true, t.classic)] {
         let addr = addr.to_string();
@@ -346,48 +302,7 @@ fn lecture_client(t: Target) {
         &[t.classic.ip().to_string(), t.classic.port().to_string()],
     );
     let out = run_with_stdin(cmd, &lecture_script(), RUN_LIMIT);
-    assert!(
-        out.success(),
-        "cliente.py: status {:?}\nstderr: {}\nstdout: {}",
-        out.status,
-        out.stderr,
-        tail(&out.stdout)
-    );
-    let o = &out.stdout;
-    assert!(
-        o.starts_with("Cliente conectado exitosamente al servidor."),
-        "cliente.py: {}",
-        tail(o)
-    );
-    assert!(o.contains("¡Bienvenido"), "cliente.py: no greeting printed");
-    assert!(
-        o.contains(" 0 1 2 3 4 5 6") && o.contains("|X|"),
-        "cliente.py: no board printed"
-    );
-    assert_eq!(
-        results(o),
-        2,
-        "cliente.py: expected two game results in:\n{o}"
-    );
-    assert!(
-        o.contains("La columna 10 no existe"),
-        "cliente.py: the refused move has no clear message"
-    );
-    assert_eq!(
-        o.matches("Input invalido.").count(),
-        LECTURE_GARBAGE.len(),
-        "cliente.py: Input invalido. count"
-    );
-    assert!(
-        o.trim_end().ends_with("¡Hasta luego!"),
-        "cliente.py: no goodbye at the end:\n{}",
-        tail(o)
-    );
-    assert!(
-        out.stderr.trim().is_empty(),
-        "cliente.py: stderr: {}",
-        out.stderr
-    );
+    check_lecture_output(&out, "cliente.py");
     println!("    cliente.py: 2 games in {:.2?}", out.elapsed);
 }
 

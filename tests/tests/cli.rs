@@ -2,60 +2,14 @@
 //! `--classic`, `--addr`), `cuatro serve`, `cuatro-sim`.
 
 use cuatro_proto::Codec;
-use cuatro_tests::process::{bin, run_with_stdin, Output, Spawned};
+use cuatro_tests::process::{bin, run_with_stdin, Spawned};
 use cuatro_tests::scenarios as s;
-use cuatro_tests::scripts::{outcomes, play_script as script, PLAY_GARBAGE as GARBAGE};
+use cuatro_tests::scripts::{check_play_output as check_session, play_script as script};
 use cuatro_tests::{bounded, Refereed, Rng, CODECS};
 use std::process::Command;
 use std::time::Duration;
 
 const RUN_LIMIT: Duration = Duration::from_secs(60);
-fn check_session(out: &Output, games: usize, what: &str) {
-    assert!(
-        out.success(),
-        "{what}: status {:?} after {:?}\nstderr: {}\nstdout tail: {}",
-        out.status,
-        out.elapsed,
-        out.stderr,
-        tail(&out.stdout)
-    );
-    assert!(
-        out.stdout.contains(" 0 1 2 3 4 5 6"),
-        "{what}: no board drawn:\n{}",
-        tail(&out.stdout)
-    );
-    assert!(
-        out.stdout.contains('X') && out.stdout.contains('O'),
-        "{what}: no pieces drawn"
-    );
-    assert_eq!(
-        out.stdout.matches("Input invalido.").count(),
-        GARBAGE.len(),
-        "{what}: each garbage line must print `Input invalido.` once"
-    );
-    assert_eq!(
-        outcomes(&out.stdout),
-        games,
-        "{what}: expected {games} game results:\n{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout.trim_end().ends_with("¡Hasta luego!"),
-        "{what}: no goodbye at the end:\n{}",
-        tail(&out.stdout)
-    );
-    assert!(
-        out.stderr.trim().is_empty(),
-        "{what}: unexpected stderr: {}",
-        out.stderr
-    );
-}
-
-fn tail(s: &str) -> String {
-    let lines: Vec<&str> = s.lines().collect();
-    lines[lines.len().saturating_sub(30)..].join("\n")
-}
-
 fn cuatro(args: &[&str]) -> Command {
     let mut c = Command::new(bin("cuatro"));
     c.args(args);

@@ -2,9 +2,9 @@
 //! the simulator, unmodified; and Python's json.dumps variants parse.
 
 use cuatro_proto::{Action, Codec};
-use cuatro_tests::process::{have, run_with_stdin, workspace_root, Output, Spawned};
+use cuatro_tests::process::{have, run_with_stdin, workspace_root, Spawned};
 use cuatro_tests::referee::Referee;
-use cuatro_tests::scripts::{lecture_script, outcomes, LECTURE_GARBAGE};
+use cuatro_tests::scripts::{check_lecture_output, lecture_script};
 use cuatro_tests::{in_process_sim, Target};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -38,55 +38,15 @@ fn python(name: &str, addr: SocketAddr) -> Command {
     c
 }
 
-/// The lecture client's script and how many lines it refuses locally.
-fn commands() -> (String, usize) {
-    (lecture_script(), LECTURE_GARBAGE.len())
-}
-
-fn check_lecture_client(out: &Output, garbage: usize) {
-    assert!(
-        out.success(),
-        "lecture client: status {:?}\nstderr: {}\nstdout: {}",
-        out.status,
-        out.stderr,
-        out.stdout
-    );
-    let o = &out.stdout;
-    assert!(
-        o.starts_with("Cliente conectado exitosamente al servidor."),
-        "{o}"
-    );
-    assert!(o.contains("¡Bienvenido"), "no greeting printed");
-    assert!(
-        o.contains(" 0 1 2 3 4 5 6") && o.contains("|X|"),
-        "no board printed"
-    );
-    assert_eq!(outcomes(o), 2, "expected two game results in:\n{o}");
-    assert!(
-        o.contains("La columna 10 no existe"),
-        "the refused move has no clear message"
-    );
-    assert_eq!(
-        o.matches("Input invalido.").count(),
-        garbage,
-        "Input invalido. count"
-    );
-    assert!(
-        o.trim_end().ends_with("¡Hasta luego!"),
-        "no goodbye at the end:\n{o}"
-    );
-    assert!(out.stderr.trim().is_empty(), "stderr: {}", out.stderr);
-}
-
 #[test]
 fn lecture_client_plays_against_cuatro_sim_binary() {
     if !python_ok() {
         return;
     }
     let sim = Spawned::sim(&["--seed", "9"]);
-    let (cmds, garbage) = commands();
+    let cmds = lecture_script();
     let out = run_with_stdin(python("cliente.py", sim.target.classic), &cmds, RUN_LIMIT);
-    check_lecture_client(&out, garbage);
+    check_lecture_output(&out, "lecture client");
 }
 
 #[test]
@@ -95,13 +55,13 @@ fn lecture_client_plays_against_cuatro_serve() {
         return;
     }
     let server = Spawned::serve(&[]);
-    let (cmds, garbage) = commands();
+    let cmds = lecture_script();
     let out = run_with_stdin(
         python("cliente.py", server.target.classic),
         &cmds,
         RUN_LIMIT,
     );
-    check_lecture_client(&out, garbage);
+    check_lecture_output(&out, "lecture client");
 }
 
 #[test]
@@ -113,9 +73,9 @@ fn lecture_client_sessions_in_parallel() {
     let threads: Vec<_> = (0..3)
         .map(|_| {
             std::thread::spawn(move || {
-                let (cmds, garbage) = commands();
+                let cmds = lecture_script();
                 let out = run_with_stdin(python("cliente.py", t.classic), &cmds, RUN_LIMIT);
-                check_lecture_client(&out, garbage);
+                check_lecture_output(&out, "lecture client");
             })
         })
         .collect();
@@ -141,9 +101,9 @@ fn lecture_client_gets_the_fourth_session() {
     for o in &mut others {
         o.act(Action::NewGame);
     }
-    let (cmds, garbage) = commands();
+    let cmds = lecture_script();
     let out = run_with_stdin(python("cliente.py", t.classic), &cmds, RUN_LIMIT);
-    check_lecture_client(&out, garbage);
+    check_lecture_output(&out, "lecture client");
     let mut rng = cuatro_tests::Rng::new(5);
     for o in &mut others {
         o.step(&mut rng);
