@@ -265,37 +265,21 @@ impl Referee {
             )
         };
 
-        if lines_of_four(&mid).contains(&Cell::Player) {
-            ensure(r.estado == Estado::Ganaste, || {
-                format!(
-                    "player made four in a row but estado is {:?}\n{}",
-                    r.estado,
-                    context()
-                )
+        // The player's move ends the game (a win, or the last cell): the
+        // CPU does not move.
+        let ending = if lines_of_four(&mid).contains(&Cell::Player) {
+            Some((Estado::Ganaste, "player made four in a row"))
+        } else if is_full(&mid) {
+            Some((Estado::Empate, "board full after player move"))
+        } else {
+            None
+        };
+        if let Some((estado, why)) = ending {
+            ensure(r.estado == estado, || {
+                format!("{why} but estado is {:?}\n{}", r.estado, context())
             })?;
             ensure(r.tablero == mid, || {
-                format!("board after the winning move is wrong\n{}", context())
-            })?;
-            self.check_event(
-                r,
-                Event::Played {
-                    player: c as u8,
-                    cpu: None,
-                },
-            )?;
-            self.game = None;
-            return Ok(());
-        }
-        if is_full(&mid) {
-            ensure(r.estado == Estado::Empate, || {
-                format!(
-                    "board full after player move but estado is {:?}\n{}",
-                    r.estado,
-                    context()
-                )
-            })?;
-            ensure(r.tablero == mid, || {
-                format!("board after the last move is wrong\n{}", context())
+                format!("board after the game's last move is wrong\n{}", context())
             })?;
             self.check_event(
                 r,
