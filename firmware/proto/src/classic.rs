@@ -329,15 +329,17 @@ impl<'de> Deserialize<'de> for KeyName {
     }
 }
 
+/// Unescape room for an escaped key: `tipo` and `data` unescape to 4
+/// bytes; a key that does not fit is some other key.
+const KEY_SCRATCH: usize = 8;
+
 /// Names a raw key (with its quotes, possibly escaped, e.g. `"ti\u0070o"`).
 fn key_name(raw: Option<&[u8]>) -> KeyName {
     match raw {
         Some(b"\"tipo\"") => KeyName::Tipo,
         Some(b"\"data\"") => KeyName::Data,
         Some(raw) if raw.contains(&b'\\') => {
-            // An escaped `tipo`/`data` unescapes to 4 bytes; anything that
-            // does not fit this scratch is some other key.
-            let mut scratch = [0u8; 8];
+            let mut scratch = [0u8; KEY_SCRATCH];
             match serde_json_core::from_slice_escaped::<KeyName>(raw, &mut scratch) {
                 Ok((name, _)) => name,
                 Err(_) => KeyName::Other,

@@ -44,7 +44,7 @@ impl<'a> Cursor<'a> {
 
     /// Appends the decimal digits of `v`.
     pub(crate) fn u64(&mut self, mut v: u64) -> Result<(), Error> {
-        let mut digits = [0u8; 20];
+        let mut digits = [0u8; U64_DIGITS];
         let mut start = digits.len();
         loop {
             start -= 1;
@@ -68,3 +68,7 @@ impl<'a> Cursor<'a> {
         self.u64(v.unsigned_abs())
     }
 }
+
+/// Decimal digits of `u64::MAX` (18 446 744 073 709 551 615): the most
+/// [`Cursor::u64`] ever writes.
+const U64_DIGITS: usize = 20;
