@@ -1,9 +1,20 @@
 //! Shared fixtures for the codec tests.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-use crate::message::{Board, Cell, Estado, Event, Refusal, Reply, COLS, ROWS};
+use crate::message::{Action, Board, Cell, Estado, Event, Refusal, Reply, COLS, ROWS};
 use crate::Error;
 use std::vec::Vec;
+
+/// Every action, with the edge values a column can take on the wire.
+pub(crate) const ACTIONS: [Action; 7] = [
+    Action::NewGame,
+    Action::Quit,
+    Action::Move(0),
+    Action::Move(6),
+    Action::Move(-1),
+    Action::Move(i64::MIN),
+    Action::Move(i64::MAX),
+];
 
 /// Every event shape, with the longest numbers each can carry.
 pub(crate) fn events() -> Vec<Event> {

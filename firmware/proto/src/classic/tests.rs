@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::message::{Cell, Event, Refusal};
-use crate::test_util::{all_replies, mixed_board};
+use crate::test_util::{all_replies, mixed_board, ACTIONS};
 use crate::MAX_FRAME;
 use proptest::prelude::*;
 use std::string::String;
@@ -303,15 +303,7 @@ fn encode_action_matches_python() {
 
 #[test]
 fn action_round_trips() {
-    for a in [
-        Action::NewGame,
-        Action::Quit,
-        Action::Move(0),
-        Action::Move(6),
-        Action::Move(-1),
-        Action::Move(i64::MIN),
-        Action::Move(i64::MAX),
-    ] {
+    for a in ACTIONS {
         assert_eq!(dec(&enc_action(a)), Ok(a));
     }
 }

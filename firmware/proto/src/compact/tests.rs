@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::message::{Board, Cell, Estado, Event, Refusal};
-use crate::test_util::all_replies;
+use crate::test_util::{all_replies, ACTIONS};
 use proptest::prelude::*;
 
 fn enc_action(a: Action) -> std::vec::Vec<u8> {
@@ -30,15 +30,7 @@ fn action_bytes() {
 
 #[test]
 fn action_round_trips() {
-    for a in [
-        Action::NewGame,
-        Action::Quit,
-        Action::Move(0),
-        Action::Move(6),
-        Action::Move(-1),
-        Action::Move(i64::MIN),
-        Action::Move(i64::MAX),
-    ] {
+    for a in ACTIONS {
         assert_eq!(decode_action(&enc_action(a)), Ok(a));
     }
 }
