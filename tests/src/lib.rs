@@ -95,23 +95,20 @@ pub fn bounded<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send 
 /// Both codecs, for loops.
 pub const CODECS: [Codec; 2] = [Codec::Classic, Codec::Compact];
 
-/// A tiny seeded PRNG (SplitMix64): reproducible random games.
+/// A seeded PRNG for reproducible random games: the simulator's
+/// SplitMix64 (the one its impairments draw from).
 #[derive(Debug, Clone)]
-pub struct Rng(u64);
+pub struct Rng(sim::impair::SplitMix64);
 
 impl Rng {
     /// A generator from `seed`.
     pub fn new(seed: u64) -> Self {
-        Rng(seed)
+        Rng(sim::impair::SplitMix64::new(seed))
     }
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// A uniform value in `0..n` (`n > 0`).
