@@ -7,6 +7,7 @@
 //! kernel socket is ready or smoltcp's `poll_delay` expires, never spinning
 //! when idle and never sleeping on the data path.
 
+pub mod attack;
 pub mod gateway;
 pub mod impair;
 pub mod link;

@@ -21,7 +21,36 @@
 //! let report = run_default(&NetConfig { clients: 2, ..Default::default() }).unwrap();
 //! assert_eq!(report.completed, 2);
 //! ```
+//!
+//! Attackers ([`crate::attack`]) share the switch with the clients: spoofed
+//! SYN floods, connections that hold sessions, injected resets, garbage and
+//! pings, each from a start time to an optional stop time
+//! ([`NetConfig::attacks`]). The clients can think between actions
+//! ([`NetConfig::think`]) and arrive late ([`NetConfig::start_times`]), so a
+//! game spans an attack; [`Report`] carries each client's time to a game and
+//! reply latencies.
+//!
+//! ```
+//! use sim::attack::{Attack, AttackPlan};
+//! use sim::netsim::{run_default, NetConfig};
+//! use std::time::Duration;
+//! let report = run_default(&NetConfig {
+//!     clients: 2,
+//!     think: Duration::from_millis(200),
+//!     start_times: vec![Duration::ZERO, Duration::from_secs(1)],
+//!     attacks: vec![AttackPlan::new(
+//!         Attack::Garbage { rate_per_sec: 100 },
+//!         Duration::from_millis(500),
+//!         Some(Duration::from_secs(2)),
+//!     )],
+//!     ..Default::default()
+//! })
+//! .unwrap();
+//! assert_eq!(report.completed, 2);
+//! assert!(report.attack.garbage > 100);
+//! ```
 
+use crate::attack::{AttackPlan, AttackStats, Attackers};
 use crate::impair::{Impaired, Impairments, LaneStats, SplitMix64};
 use crate::link::{self, Port};
 use crate::pcap::Pcap;
@@ -33,7 +62,11 @@ use smoltcp::iface::{Config as IfaceConfig, Interface, PollResult, SocketHandle,
 use smoltcp::phy::{self, Device};
 use smoltcp::socket::tcp;
 use smoltcp::time::{Duration, Instant};
-use smoltcp::wire::{EthernetAddress, IpAddress, IpCidr, Ipv4Address, Ipv4Cidr};
+use smoltcp::wire::{
+    EthernetAddress, EthernetFrame, EthernetProtocol, Icmpv4Message, Icmpv4Packet, IpAddress,
+    IpCidr, IpProtocol, Ipv4Address, Ipv4Cidr, Ipv4Packet,
+};
+use std::collections::VecDeque;
 
 /// The board's address on the simulated network.
 pub const BOARD_IP: Ipv4Address = Ipv4Address::new(10, 0, 0, 1);
@@ -102,6 +135,17 @@ pub struct NetConfig {
     pub time_limit: std::time::Duration,
     /// Give up after this many loop steps (instants).
     pub step_limit: u64,
+    /// Each client waits this long after every reply before its next
+    /// action (`\juego_nuevo`, a move, `\salir`), so a game can span an
+    /// attack. Zero: at once.
+    pub think: std::time::Duration,
+    /// Client `i` makes its first connection attempt no earlier than
+    /// `start_times[i]` (missing entries: at once). Clients still start in
+    /// order (and at most [`NetConfig::concurrency`] at a time), so keep the
+    /// times nondecreasing.
+    pub start_times: Vec<std::time::Duration>,
+    /// Attackers on the switch ([`crate::attack`]); none by default.
+    pub attacks: Vec<AttackPlan>,
 }
 
 impl Default for NetConfig {
@@ -122,6 +166,9 @@ impl Default for NetConfig {
             capture: false,
             time_limit: std::time::Duration::from_secs(24 * 3600),
             step_limit: 50_000_000,
+            think: std::time::Duration::ZERO,
+            start_times: Vec::new(),
+            attacks: Vec::new(),
         }
     }
 }
@@ -137,8 +184,14 @@ pub struct Report {
     pub replies: u64,
     /// Moves played (refused ones included).
     pub moves: u64,
-    /// Connection attempts refused and retried.
+    /// Connection attempts refused and retried (no listener, "server
+    /// full", or reset before the greeting).
     pub retries: u64,
+    /// Under attack ([`NetConfig::attacks`] not empty): connections reset
+    /// after the handshake but before the greeting, retried like refused
+    /// ones (counted in [`Report::retries`] too). Without attackers such a
+    /// reset fails the simulation.
+    pub reset_before_greeting: u64,
     /// Virtual time at the end.
     pub virtual_time: std::time::Duration,
     /// Wall time the simulation took.
@@ -155,6 +208,38 @@ pub struct Report {
     pub server: Stats,
     /// The pcap of the board's link, when [`NetConfig::capture`] is set.
     pub capture: Option<Vec<u8>>,
+    /// Per client: from its first connection attempt to its first greeting
+    /// that is not "server full" (`None`: not greeted yet).
+    pub time_to_game: Vec<Option<std::time::Duration>>,
+    /// Per client: each action's reply latency, from the action being
+    /// queued to its reply being complete (every connection of the client).
+    pub latencies: Vec<Vec<std::time::Duration>>,
+    /// ICMP echo replies the board sent (seen at the switch).
+    pub echo_replies: u64,
+    /// What the attackers did and saw.
+    pub attack: AttackStats,
+}
+
+impl Report {
+    /// The longest time to a game over every client; `None` if some
+    /// client was never greeted.
+    pub fn max_time_to_game(&self) -> Option<std::time::Duration> {
+        self.time_to_game
+            .iter()
+            .try_fold(std::time::Duration::ZERO, |m, t| t.map(|t| m.max(t)))
+    }
+
+    /// The `p`-th percentile (0 < p <= 100, nearest rank) of every reply
+    /// latency of every client; `None` if there was none.
+    pub fn latency_percentile(&self, p: f64) -> Option<std::time::Duration> {
+        let mut all: Vec<std::time::Duration> = self.latencies.iter().flatten().copied().collect();
+        if all.is_empty() {
+            return None;
+        }
+        all.sort_unstable();
+        let rank = ((p / 100.0) * all.len() as f64).ceil() as usize;
+        all.get(rank.clamp(1, all.len()) - 1).copied()
+    }
 }
 
 /// Runs a simulation on a board with the default memory (boxed) and
@@ -162,6 +247,13 @@ pub struct Report {
 pub fn run_default(cfg: &NetConfig) -> Result<Report, String> {
     let mut memory: Box<ServerMemory<'_>> = Box::new(ServerMemory::new());
     Netsim::<MAX_FRAME>::run(cfg, &mut *memory)
+}
+
+/// Like [`run_default`], but the report comes back even when the
+/// simulation fails (with what happened up to the failure).
+pub fn run_default_with_report(cfg: &NetConfig) -> (Report, Result<(), String>) {
+    let mut memory: Box<ServerMemory<'_>> = Box::new(ServerMemory::new());
+    Netsim::<MAX_FRAME>::run_with_report(cfg, &mut *memory)
 }
 
 /// The simulation, with clients whose frame decoders hold `CAP` payload
@@ -197,6 +289,24 @@ impl<const CAP: usize> Netsim<CAP> {
         cfg: &NetConfig,
         memory: &'a mut ServerMemory<'a, SE, SO, RX, TX, ST, URX>,
     ) -> Result<Report, String> {
+        let (report, res) = Self::run_with_report(cfg, memory);
+        res.map(|()| report)
+    }
+
+    /// Like [`Netsim::run`], but the report comes back even when the
+    /// simulation fails (with what happened up to the failure).
+    pub fn run_with_report<
+        'a,
+        const SE: usize,
+        const SO: usize,
+        const RX: usize,
+        const TX: usize,
+        const ST: usize,
+        const URX: usize,
+    >(
+        cfg: &NetConfig,
+        memory: &'a mut ServerMemory<'a, SE, SO, RX, TX, ST, URX>,
+    ) -> (Report, Result<(), String>) {
         let wall = std::time::Instant::now();
         let mut net = Net::<CAP>::new(cfg);
         let mut board_config = ServerConfig::new(BOARD_MAC, Ipv4Cidr::new(BOARD_IP, PREFIX));
@@ -212,8 +322,9 @@ impl<const CAP: usize> Netsim<CAP> {
         report.board_tx = net.board_dev.inner().tx_stats();
         report.board_rx = net.board_dev.inner().rx_stats();
         report.capture = net.board_dev.take_sink();
-        match res {
-            Ok(()) => Ok(report),
+        report.attack = net.attackers.stats(net.now);
+        let res = match res {
+            Ok(()) => Ok(()),
             // Keep the evidence: the capture up to the failure.
             Err(e) => match &report.capture {
                 Some(bytes) => {
@@ -229,18 +340,68 @@ impl<const CAP: usize> Netsim<CAP> {
                 }
                 None => Err(e),
             },
-        }
+        };
+        (report, res)
     }
 }
 
-/// One client machine.
-struct Host {
-    iface: Interface,
-    port: Port,
-    sockets: SocketSet<'static>,
-    next_port: u16,
+/// One client machine (clients' or an attacker's).
+pub(crate) struct Host {
+    pub(crate) iface: Interface,
+    pub(crate) port: Port,
+    pub(crate) sockets: SocketSet<'static>,
+    pub(crate) next_port: u16,
     /// Finished clients' sockets, dropped once closed or at the deadline.
-    zombies: Vec<(SocketHandle, Instant)>,
+    pub(crate) zombies: Vec<(SocketHandle, Instant)>,
+}
+
+impl Host {
+    /// A machine with address `ip` (in the simulated /16) and `mac`, and
+    /// the switch end of its cable.
+    pub(crate) fn new(
+        mac: EthernetAddress,
+        ip: Ipv4Address,
+        seed: u64,
+        now: Instant,
+    ) -> (Host, Port) {
+        let (mut host_end, switch_end) = link::pair();
+        let mut config = IfaceConfig::new(mac.into());
+        config.random_seed = seed;
+        let mut iface = Interface::new(config, &mut host_end, now);
+        iface.update_ip_addrs(|a| {
+            let _ = a.push(IpCidr::new(ip.into(), PREFIX));
+        });
+        let host = Host {
+            iface,
+            port: host_end,
+            sockets: SocketSet::new(vec![]),
+            next_port: 49152,
+            zombies: Vec::new(),
+        };
+        (host, switch_end)
+    }
+
+    /// The next local port for a connection.
+    pub(crate) fn take_port(&mut self) -> u16 {
+        let local = self.next_port;
+        self.next_port = if local >= 65000 { 49152 } else { local + 1 };
+        local
+    }
+
+    /// Drops the finished sockets that are closed or past their deadline.
+    pub(crate) fn reap(&mut self, now: Instant) {
+        let sockets = &mut self.sockets;
+        self.zombies.retain(|&(h, deadline)| {
+            let s = sockets.get_mut::<tcp::Socket>(h);
+            let gone = matches!(s.state(), tcp::State::Closed | tcp::State::TimeWait);
+            if gone || now >= deadline {
+                sockets.remove(h);
+                false
+            } else {
+                true
+            }
+        });
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -267,6 +428,12 @@ struct Client<const CAP: usize> {
     moves: usize,
     phase: Phase,
     retries: u32,
+    /// When the client first tried to connect.
+    first_attempt: Option<Instant>,
+    /// The next action waits until then ([`NetConfig::think`]).
+    ready_at: Instant,
+    /// When each action awaiting its reply was queued.
+    sent_at: VecDeque<Instant>,
 }
 
 struct Net<const CAP: usize> {
@@ -279,6 +446,7 @@ struct Net<const CAP: usize> {
     clients: Vec<Client<CAP>>,
     active: Vec<usize>,
     report: Report,
+    attackers: Attackers,
 }
 
 fn host_mac(h: usize) -> EthernetAddress {
@@ -310,22 +478,10 @@ impl<const CAP: usize> Net<CAP> {
         let mut switch = vec![(BOARD_MAC, switch_end)];
         let mut hosts = Vec::new();
         for h in 0..cfg.hosts.max(1) {
-            let (mut host_end, switch_end) = link::pair();
             let mac = host_mac(h);
-            let mut config = IfaceConfig::new(mac.into());
-            config.random_seed = seeds.next_u64();
-            let mut iface = Interface::new(config, &mut host_end, now);
-            iface.update_ip_addrs(|a| {
-                let _ = a.push(IpCidr::new(host_ip(h).into(), PREFIX));
-            });
+            let (host, switch_end) = Host::new(mac, host_ip(h), seeds.next_u64(), now);
             switch.push((mac, switch_end));
-            hosts.push(Host {
-                iface,
-                port: host_end,
-                sockets: SocketSet::new(vec![]),
-                next_port: 49152,
-                zombies: Vec::new(),
-            });
+            hosts.push(host);
         }
         let clients = (0..cfg.clients)
             .map(|id| Client {
@@ -345,12 +501,19 @@ impl<const CAP: usize> Net<CAP> {
                 moves: 0,
                 phase: Phase::Connecting,
                 retries: 0,
+                first_attempt: None,
+                ready_at: now,
+                sent_at: VecDeque::new(),
             })
             .collect();
         let report = Report {
             results: vec![None; cfg.clients],
+            time_to_game: vec![None; cfg.clients],
+            latencies: vec![Vec::new(); cfg.clients],
             ..Default::default()
         };
+        // Their own generator: without attacks, nothing above changes.
+        let attackers = Attackers::new(&cfg.attacks, cfg.seed, now, &mut switch);
         Net {
             cfg,
             now,
@@ -360,7 +523,15 @@ impl<const CAP: usize> Net<CAP> {
             clients,
             active: Vec::new(),
             report,
+            attackers,
         }
+    }
+
+    /// When client `i` may first connect.
+    fn start_time(&self, i: usize) -> Instant {
+        self.cfg.start_times.get(i).map_or(Instant::ZERO, |t| {
+            Instant::from_micros(t.as_micros() as i64)
+        })
     }
 
     fn run(&mut self, board: &mut Server<'_>) -> Result<(), String> {
@@ -378,17 +549,22 @@ impl<const CAP: usize> Net<CAP> {
             let mut settled = false;
             for _ in 0..SETTLE_LIMIT {
                 let mut progress = false;
-                while self.active.len() < concurrency && next_client < self.clients.len() {
+                while self.active.len() < concurrency
+                    && next_client < self.clients.len()
+                    && self.now >= self.start_time(next_client)
+                {
                     self.connect(next_client)?;
                     self.active.push(next_client);
                     next_client += 1;
                     progress = true;
                 }
                 progress |= self.step_clients()?;
+                progress |= self.attackers.step(self.now);
                 for host in &mut self.hosts {
                     progress |= host.iface.poll(self.now, &mut host.port, &mut host.sockets)
                         == PollResult::SocketStateChanged;
                 }
+                progress |= self.attackers.poll(self.now);
                 progress |= self.forward();
                 board_delay = board.poll(self.now, &mut self.board_dev);
                 progress |= self.board_dev.inner_mut().flush(self.now);
@@ -426,10 +602,21 @@ impl<const CAP: usize> Net<CAP> {
                 fold(host.zombies.iter().map(|z| z.1).min());
             }
             for &i in &self.active {
-                if let Phase::Backoff(t) | Phase::Closing(t) = self.clients[i].phase {
+                let c = &self.clients[i];
+                if let Phase::Backoff(t) | Phase::Closing(t) = c.phase {
+                    fold(Some(t));
+                }
+                if c.phase == Phase::Playing && c.ready_at > self.now {
+                    fold(Some(c.ready_at));
+                }
+            }
+            if self.active.len() < concurrency && next_client < self.clients.len() {
+                let t = self.start_time(next_client);
+                if t > self.now {
                     fold(Some(t));
                 }
             }
+            fold(self.attackers.poll_at(self.now));
             let Some(next) = next else {
                 return Err(format!("deadlock at {}: {}", self.now, self.stuck()));
             };
@@ -471,6 +658,7 @@ impl<const CAP: usize> Net<CAP> {
     fn connect(&mut self, i: usize) -> Result<(), String> {
         let c = &mut self.clients[i];
         let host = &mut self.hosts[c.host];
+        c.first_attempt.get_or_insert(self.now);
         let mut socket = tcp::Socket::new(
             tcp::SocketBuffer::new(vec![0; self.cfg.client_rx_buffer]),
             tcp::SocketBuffer::new(vec![0; self.cfg.client_tx_buffer]),
@@ -479,8 +667,7 @@ impl<const CAP: usize> Net<CAP> {
             Codec::Classic => GAME_PORT,
             Codec::Compact => GAME_PORT + 1,
         };
-        let local = host.next_port;
-        host.next_port = if local >= 65000 { 49152 } else { local + 1 };
+        let local = host.take_port();
         socket
             .connect(
                 host.iface.context(),
@@ -494,6 +681,8 @@ impl<const CAP: usize> Net<CAP> {
         c.referee = Referee::new();
         c.outbox.clear();
         c.moves = 0;
+        c.sent_at.clear();
+        c.ready_at = self.now;
         Ok(())
     }
 
@@ -502,16 +691,7 @@ impl<const CAP: usize> Net<CAP> {
         let mut progress = false;
         let now = self.now;
         for host in &mut self.hosts {
-            host.zombies.retain(|&(h, deadline)| {
-                let s = host.sockets.get_mut::<tcp::Socket>(h);
-                let gone = matches!(s.state(), tcp::State::Closed | tcp::State::TimeWait);
-                if gone || now >= deadline {
-                    host.sockets.remove(h);
-                    false
-                } else {
-                    true
-                }
-            });
+            host.reap(now);
         }
         let mut k = 0;
         while k < self.active.len() {
@@ -540,7 +720,10 @@ impl<const CAP: usize> Net<CAP> {
         Ok(progress)
     }
 
-    /// Moves every frame waiting at a switch port to its destination port(s).
+    /// Moves every frame waiting at a switch port to its destination
+    /// port(s): a unicast frame to the port of its destination MAC (none:
+    /// dropped), a broadcast or multicast one to every other port. The
+    /// attackers see every frame (to learn the clients' sequence numbers).
     fn forward(&mut self) -> bool {
         let mut frames = Vec::new();
         for (i, (_, port)) in self.switch.iter_mut().enumerate() {
@@ -551,6 +734,11 @@ impl<const CAP: usize> Net<CAP> {
         let moved = !frames.is_empty();
         for (from, frame) in frames {
             self.report.frames += 1;
+            if from == 0 && is_echo_reply(&frame) {
+                self.report.echo_replies += 1;
+            }
+            let from_client = (1..=self.hosts.len()).contains(&from);
+            self.attackers.observe(&frame, from == 0, from_client);
             let dst = frame.get(..6).map(EthernetAddress::from_bytes);
             let unicast = dst.filter(|d| d.is_unicast());
             for (j, (mac, port)) in self.switch.iter_mut().enumerate() {
@@ -569,6 +757,35 @@ impl<const CAP: usize> Net<CAP> {
     }
 }
 
+fn std_duration(d: Duration) -> std::time::Duration {
+    std::time::Duration::from_micros(d.total_micros())
+}
+
+impl NetConfig {
+    /// [`NetConfig::think`] in smoltcp's units.
+    fn think_time(&self) -> Duration {
+        Duration::from_micros(self.think.as_micros() as u64)
+    }
+}
+
+/// Whether `frame` is an ICMP echo reply (Ethernet, IPv4).
+fn is_echo_reply(frame: &[u8]) -> bool {
+    let Ok(eth) = EthernetFrame::new_checked(frame) else {
+        return false;
+    };
+    if eth.ethertype() != EthernetProtocol::Ipv4 {
+        return false;
+    }
+    let Ok(ip) = Ipv4Packet::new_checked(eth.payload()) else {
+        return false;
+    };
+    if ip.next_header() != IpProtocol::Icmp {
+        return false;
+    }
+    Icmpv4Packet::new_checked(ip.payload())
+        .is_ok_and(|icmp| icmp.msg_type() == Icmpv4Message::EchoReply)
+}
+
 impl<const CAP: usize> Client<CAP> {
     fn fail(&self, msg: impl std::fmt::Display) -> String {
         format!(
@@ -580,13 +797,14 @@ impl<const CAP: usize> Client<CAP> {
     }
 
     /// Queues one action (framed) and tells the referee.
-    fn send(&mut self, action: Action) -> Result<(), String> {
+    fn send(&mut self, action: Action, now: Instant) -> Result<(), String> {
         let mut buf = [0u8; 64];
         let codec = self.codec;
         let n = encode_frame_with(&mut buf, |p| codec.encode_action(&action, p))
             .map_err(|e| self.fail(format!("encode {action:?}: {e:?}")))?;
         self.outbox.extend_from_slice(&buf[..n]);
         self.referee.sent(action);
+        self.sent_at.push_back(now);
         if matches!(action, Action::Move(_)) {
             self.moves += 1;
         }
@@ -663,11 +881,24 @@ impl<const CAP: usize> Client<CAP> {
                     Ok(None) => {}
                     Ok(Some(payload)) => {
                         let seen = Seen::decode(self.codec, payload).map_err(|e| self.fail(e))?;
-                        if seen.error == Some(Error::ServerFull) && self.referee.replies() == 0 {
+                        let greeting = self.referee.replies() == 0;
+                        if seen.error == Some(Error::ServerFull) && greeting {
                             self.back_off(host, now, report)?;
                             return Ok(true);
                         }
                         self.referee.check(&seen).map_err(|e| self.fail(e))?;
+                        self.ready_at = now + cfg.think_time();
+                        if greeting {
+                            if let (Some(slot), Some(t0)) =
+                                (report.time_to_game.get_mut(self.id), self.first_attempt)
+                            {
+                                slot.get_or_insert(std_duration(now - t0));
+                            }
+                        } else if let Some(t) = self.sent_at.pop_front() {
+                            if let Some(list) = report.latencies.get_mut(self.id) {
+                                list.push(std_duration(now - t));
+                            }
+                        }
                     }
                     Err(e) => return Err(self.fail(format!("framing error {e:?}"))),
                 }
@@ -680,6 +911,19 @@ impl<const CAP: usize> Client<CAP> {
         let socket = host.sockets.get_mut::<tcp::Socket>(h);
         let state = socket.state();
         let closing = matches!(self.phase, Phase::Closing(_));
+        if matches!(state, tcp::State::Closed | tcp::State::Listen)
+            && !closing
+            && self.referee.replies() == 0
+            && !cfg.attacks.is_empty()
+        {
+            // Under attack, a reset before the greeting is a refused
+            // connection (the board recycled a half-open socket), not a
+            // disturbed game: the client never had a session. Without
+            // attackers it stays an error (a ghost connection's reset).
+            report.reset_before_greeting += 1;
+            self.back_off(host, now, report)?;
+            return Ok(true);
+        }
         if matches!(state, tcp::State::Closed | tcp::State::Listen) && !closing {
             return Err(self.fail(format!(
                 "connection reset with {} replies owed",
@@ -698,16 +942,19 @@ impl<const CAP: usize> Client<CAP> {
         }
         let eof = !socket.may_recv() && socket.recv_queue() == 0;
 
-        if self.phase == Phase::Playing && self.referee.outstanding() == 0 && self.outbox.is_empty()
+        if self.phase == Phase::Playing
+            && self.referee.outstanding() == 0
+            && self.outbox.is_empty()
+            && (self.referee.closed() || now >= self.ready_at)
         {
             progress = true;
             if self.referee.closed() {
                 self.phase = Phase::Closing(now + CLIENT_LINGER);
             } else if self.referee.replies() == 1 {
-                self.send(Action::NewGame)?;
+                self.send(Action::NewGame, now)?;
             } else if !self.referee.in_game() || cfg.max_moves.is_some_and(|m| self.moves >= m) {
                 if cfg.quit {
-                    self.send(Action::Quit)?;
+                    self.send(Action::Quit, now)?;
                 } else {
                     host.sockets.get_mut::<tcp::Socket>(h).close();
                     self.phase = Phase::Closing(now + CLIENT_LINGER);
@@ -717,9 +964,9 @@ impl<const CAP: usize> Client<CAP> {
                 let col = legal[self.rng.below(legal.len() as u64) as usize];
                 if cfg.pipeline && self.rng.below(4) == 0 {
                     let bad = [7, -1, 9][self.rng.below(3) as usize];
-                    self.send(Action::Move(bad))?;
+                    self.send(Action::Move(bad), now)?;
                 }
-                self.send(Action::Move(i64::from(col)))?;
+                self.send(Action::Move(i64::from(col)), now)?;
                 report.moves += 1;
             }
         }

@@ -20,9 +20,10 @@
     )
 )]
 
+pub mod admission;
 pub mod cpu;
-mod dup_syn;
 pub mod game;
+pub mod guard;
 pub mod server;
 pub mod session;
 pub mod upload;

@@ -12,10 +12,11 @@
 //! the pool when the connection closes, resets or idles out, without waiting
 //! in TIME-WAIT.
 
-use crate::dup_syn::{DupSynFilter, Peer};
+use crate::admission::Admission;
+use crate::guard::{Guard, GuardStats, Guarded, Peer};
 use crate::session::{self, reply_bound, Output, Session, REPLY_CAPACITY};
 use crate::upload::{self, NoStorage, Storage, Upload, UploadOutput};
-use core::cell::Cell;
+use core::cell::{Cell, RefCell};
 use core::mem::MaybeUninit;
 use cuatro_proto::Codec;
 use smoltcp::iface::{
@@ -90,6 +91,9 @@ pub struct Config {
     pub idle_timeout: Duration,
     /// Seed of the CPU players (each session derives its own).
     pub seed: u64,
+    /// Who keeps a session when every one is taken, and how long a
+    /// half-open connection may hold a socket (see [`crate::admission`]).
+    pub admission: Admission,
     /// Ask a DHCP server for the address (and gateway) instead of using
     /// `ip`/`gateway`, which serve until a lease arrives.
     #[cfg(feature = "dhcp")]
@@ -106,6 +110,7 @@ impl Config {
             port_base: 8080,
             idle_timeout: IDLE_TIMEOUT,
             seed: 0x6375_6174_726f,
+            admission: Admission::DEFAULT,
             #[cfg(feature = "dhcp")]
             dhcp: false,
         }
@@ -144,8 +149,13 @@ enum Role {
 pub struct Slot {
     handle: Option<SocketHandle>,
     role: Role,
-    /// The connection the socket is in, if any (for [`DupSynFilter`]).
+    /// The connection the socket is in, if any (for the [`Guard`]).
     peer: Option<Peer>,
+    /// When a listener's handshake began (SYN received), if one is under way.
+    half_open_since: Option<Instant>,
+    /// Since when a session's replies wait for a client that does not read
+    /// them (its input waits too: backpressure).
+    stalled_since: Option<Instant>,
 }
 
 impl Slot {
@@ -153,6 +163,8 @@ impl Slot {
         handle: None,
         role: Role::Free,
         peer: None,
+        half_open_since: None,
+        stalled_since: None,
     };
 }
 
@@ -182,6 +194,7 @@ pub struct ServerMemory<
     scratch: [u8; REPLY_CAPACITY],
     upload_rx: [u8; UPLOAD_RX],
     upload_tx: [u8; UPLOAD_TX_BUFFER],
+    guard: Guard,
 }
 
 impl<
@@ -241,6 +254,7 @@ impl<
             for i in 0..SE {
                 sessions.add(i).write(None);
             }
+            core::ptr::addr_of_mut!((*p).guard).write(Guard::new());
             slot.assume_init_mut()
         }
     }
@@ -269,6 +283,7 @@ impl<
             scratch: [0; REPLY_CAPACITY],
             upload_rx: [0; URX],
             upload_tx: [0; UPLOAD_TX_BUFFER],
+            guard: Guard::new(),
         }
     }
 }
@@ -303,6 +318,17 @@ pub struct Stats {
     pub uploads: u32,
     /// Uploads that ended early (closed, reset, stalled).
     pub uploads_failed: u32,
+    /// Sessions given to a newcomer under the admission policy.
+    pub evicted: u32,
+    /// Half-open connections dropped: expired, or recycled into a listener
+    /// for a newer SYN.
+    pub half_open_dropped: u32,
+    /// Closing sockets reset early to listen for a SYN.
+    pub closing_reclaimed: u32,
+    /// Idle listeners moved to the other game port for a SYN.
+    pub listeners_moved: u32,
+    /// What the middleware dropped and answered.
+    pub guard: GuardStats,
 }
 
 /// The game server on smoltcp, with an upload service into `S`.
@@ -317,6 +343,9 @@ pub struct Server<'a, S: Storage = NoStorage> {
     #[cfg(feature = "dhcp")]
     dhcp_handle: Option<SocketHandle>,
     storage: S,
+    guard: &'a mut Guard,
+    /// The time of the poll under way.
+    now: Instant,
     config: Config,
     next_seed: u64,
     stats: Stats,
@@ -392,6 +421,7 @@ impl<'a, S: Storage> Server<'a, S> {
             scratch,
             upload_rx,
             upload_tx,
+            guard,
         } = memory;
         let mut sockets = SocketSet::new(&mut socket_storage[..]);
         for ((rx, tx), slot) in rx.iter_mut().zip(tx.iter_mut()).zip(slots.iter_mut()) {
@@ -403,8 +433,7 @@ impl<'a, S: Storage> Server<'a, S> {
             socket.set_nagle_enabled(false);
             *slot = Slot {
                 handle: Some(sockets.add(socket)),
-                role: Role::Free,
-                peer: None,
+                ..Slot::EMPTY
             };
         }
         let mut upload_socket = tcp::Socket::new(
@@ -428,6 +457,8 @@ impl<'a, S: Storage> Server<'a, S> {
             #[cfg(feature = "dhcp")]
             dhcp_handle,
             storage,
+            guard,
+            now,
             next_seed: config.seed,
             config,
             stats: Stats::default(),
@@ -463,6 +494,7 @@ impl<'a, S: Storage> Server<'a, S> {
     pub fn stats(&self) -> Stats {
         let mut s = self.stats;
         s.active = self.sessions.iter().filter(|s| s.is_some()).count() as u32;
+        s.guard = self.guard.stats();
         s
     }
 
@@ -479,10 +511,22 @@ impl<'a, S: Storage> Server<'a, S> {
         for _ in 0..MAX_ROUNDS {
             let mut busy = self.ingress(now, device);
             busy |= self.service(now);
-            for _ in 0..MAX_EGRESS_PER_ROUND {
-                match self.iface.poll_egress(now, device, &mut self.sockets) {
-                    PollResult::None => break,
-                    PollResult::SocketStateChanged => busy = true,
+            self.guard.flush(device, now);
+            {
+                let guard = RefCell::new(&mut *self.guard);
+                let saw_syn = Cell::new(false);
+                let mut guarded = Guarded {
+                    inner: &mut *device,
+                    guard: &guard,
+                    is_open: &|_: &Peer| false,
+                    hold: &[],
+                    saw_syn: &saw_syn,
+                };
+                for _ in 0..MAX_EGRESS_PER_ROUND {
+                    match self.iface.poll_egress(now, &mut guarded, &mut self.sockets) {
+                        PollResult::None => break,
+                        PollResult::SocketStateChanged => busy = true,
+                    }
                 }
             }
             if !busy {
@@ -490,7 +534,7 @@ impl<'a, S: Storage> Server<'a, S> {
                 break;
             }
         }
-        if !settled {
+        if !settled || self.guard.pending() {
             return Some(Duration::ZERO);
         }
         let stack = self.iface.poll_delay(now, &self.sockets);
@@ -503,39 +547,181 @@ impl<'a, S: Storage> Server<'a, S> {
         }
     }
 
-    /// Takes received packets one at a time and re-arms listeners after
-    /// each SYN that went through, so several SYNs for one port arriving
-    /// together each find a listener (other packets cannot take one); retransmitted SYNs of connections under way are dropped
-    /// (see [`DupSynFilter`]). Returns whether a packet was processed.
+    /// Takes received packets one at a time through the [`Guard`]: after
+    /// each SYN that went through, listeners are re-armed so several SYNs
+    /// for one port arriving together each find one; a SYN for a port with
+    /// no idle listener is held while a socket is made a listener for it
+    /// ([`Server::make_listener`]), then replayed. Returns whether a packet
+    /// was processed.
     fn ingress<D: Device + ?Sized>(&mut self, now: Instant, device: &mut D) -> bool {
         let mut any = false;
         self.refresh_peers();
+        self.now = now;
+        let mut hold = self.hold_ports();
         for _ in 0..MAX_INGRESS_PER_POLL {
             let saw_syn = Cell::new(false);
-            let slots: &[Slot] = self.slots;
-            let mut filtered = DupSynFilter {
-                inner: &mut *device,
-                is_open: |p: &Peer| slots.iter().any(|s| s.peer == Some(*p)),
-                saw_syn: &saw_syn,
+            let result = {
+                let slots: &[Slot] = self.slots;
+                let is_open = |p: &Peer| slots.iter().any(|s| s.peer == Some(*p));
+                let guard = RefCell::new(&mut *self.guard);
+                let (ports, n) = hold;
+                let mut guarded = Guarded {
+                    inner: &mut *device,
+                    guard: &guard,
+                    is_open: &is_open,
+                    hold: ports.get(..n).unwrap_or(&[]),
+                    saw_syn: &saw_syn,
+                };
+                self.iface
+                    .poll_ingress_single(now, &mut guarded, &mut self.sockets)
             };
-            match self
-                .iface
-                .poll_ingress_single(now, &mut filtered, &mut self.sockets)
-            {
+            self.guard.flush(device, now);
+            match result {
                 PollIngressSingleResult::None => break,
                 PollIngressSingleResult::PacketProcessed
                 | PollIngressSingleResult::SocketStateChanged => any = true,
+            }
+            if let Some(port) = self.guard.held_port() {
+                // A recycled handshake's client is told at once (RST), so
+                // a real client retries instead of waiting for a timeout.
+                if let Some(peer) = self.make_listener(port, now) {
+                    self.guard.reset(&peer, device, now);
+                }
+                self.guard.arm_replay();
             }
             // Only a SYN takes a listener or opens a connection.
             if saw_syn.get() {
                 self.listen();
                 self.refresh_peers();
+                hold = self.hold_ports();
             }
         }
         any
     }
 
-    /// Records which connection each socket is in (for [`DupSynFilter`]).
+    /// The ports whose SYNs must wait for a listener: no idle listener
+    /// there, but a socket that [`Server::make_listener`] can turn into one.
+    fn hold_ports(&self) -> ([u16; 3], usize) {
+        let base = self.config.port_base;
+        let game = [base, base.wrapping_add(1)];
+        let mut out = ([0u16; 3], 0usize);
+        let mut push = |port: u16| {
+            if let Some(p) = out.0.get_mut(out.1) {
+                *p = port;
+                out.1 += 1;
+            }
+        };
+        let idle_on = |port: u16| {
+            self.slots.iter().any(|s| {
+                s.role == Role::Listening(port)
+                    && s.handle.is_some_and(|h| {
+                        self.sockets.get::<tcp::Socket>(h).state() == State::Listen
+                    })
+            })
+        };
+        let now = self.now;
+        let convertible = |port: u16| {
+            self.slots.iter().any(|s| match s.role {
+                Role::Free | Role::Closing(..) | Role::Resetting => true,
+                Role::Listening(p) => p != port || self.recyclable(s, now).is_some(),
+                Role::Serving(_) => false,
+            })
+        };
+        for port in game {
+            if !idle_on(port) && convertible(port) {
+                push(port);
+            }
+        }
+        if matches!(self.upload_role, UploadRole::Listening)
+            && self.sockets.get::<tcp::Socket>(self.upload_handle).state() == State::SynReceived
+        {
+            push(base.wrapping_add(2));
+        }
+        out
+    }
+
+    /// When a listener's handshake began, if it may be recycled for a newer
+    /// SYN: only a handshake under way (a completed connection not yet
+    /// accepted is a client), and only once its SYN-ACK went out or since an
+    /// earlier instant, so a burst of real clients arriving together is
+    /// answered (the excess refused at once) rather than recycled unseen.
+    fn recyclable(&self, slot: &Slot, now: Instant) -> Option<Instant> {
+        let socket = self.sockets.get::<tcp::Socket>(slot.handle?);
+        if socket.state() != State::SynReceived {
+            return None;
+        }
+        let since = slot.half_open_since.unwrap_or(now);
+        let answered = peer(socket).is_some_and(|p| self.guard.tracks(&p));
+        (answered || since < now).then_some(since)
+    }
+
+    /// Turns a socket into an idle listener on `port` for a held SYN: a
+    /// free socket, else an idle listener of the other game port, else the
+    /// oldest half-open connection, else the oldest closing socket. On the
+    /// upload port, its one socket's half-open connection is dropped.
+    /// Returns the connection dropped, if one was.
+    fn make_listener(&mut self, port: u16, now: Instant) -> Option<Peer> {
+        if port == self.config.port_base.wrapping_add(2) {
+            let socket = self.sockets.get_mut::<tcp::Socket>(self.upload_handle);
+            if matches!(self.upload_role, UploadRole::Listening) && socket.state() != State::Listen
+            {
+                let dropped = peer(socket);
+                self.upload_handle = relisten(&mut self.sockets, self.upload_handle, port).0;
+                self.stats.half_open_dropped = self.stats.half_open_dropped.wrapping_add(1);
+                return dropped;
+            }
+            return None;
+        }
+        let state = |s: &Slot| s.handle.map(|h| self.sockets.get::<tcp::Socket>(h).state());
+        let mut free = None;
+        let mut idle_other = None;
+        let mut half_open: Option<(usize, Instant)> = None;
+        let mut closing: Option<(usize, Instant)> = None;
+        for (i, slot) in self.slots.iter().enumerate() {
+            match slot.role {
+                Role::Free | Role::Resetting => free = free.or(Some(i)),
+                Role::Listening(p) if state(slot) == Some(State::Listen) => {
+                    if p == port {
+                        return None; // already there
+                    }
+                    idle_other = idle_other.or(Some(i));
+                }
+                Role::Listening(_) => {
+                    if let Some(since) = self.recyclable(slot, now) {
+                        if half_open.is_none_or(|(_, t)| since < t) {
+                            half_open = Some((i, since));
+                        }
+                    }
+                }
+                Role::Closing(deadline, _) => {
+                    if closing.is_none_or(|(_, t)| deadline < t) {
+                        closing = Some((i, deadline));
+                    }
+                }
+                Role::Serving(_) => {}
+            }
+        }
+        let pick = if let Some(i) = free {
+            Some(i)
+        } else if let Some(i) = idle_other {
+            self.stats.listeners_moved = self.stats.listeners_moved.wrapping_add(1);
+            Some(i)
+        } else if let Some((i, _)) = half_open {
+            self.stats.half_open_dropped = self.stats.half_open_dropped.wrapping_add(1);
+            Some(i)
+        } else if let Some((i, _)) = closing {
+            self.stats.closing_reclaimed = self.stats.closing_reclaimed.wrapping_add(1);
+            Some(i)
+        } else {
+            None
+        };
+        let (i, handle) = pick.and_then(|i| Some((i, self.slots.get(i)?.handle?)))?;
+        let dropped = peer(self.sockets.get::<tcp::Socket>(handle));
+        self.listen_on(i, handle, port);
+        dropped
+    }
+
+    /// Records which connection each socket is in (for the [`Guard`]).
     fn refresh_peers(&mut self) {
         for slot in self.slots.iter_mut() {
             slot.peer = slot
@@ -544,9 +730,12 @@ impl<'a, S: Storage> Server<'a, S> {
         }
     }
 
-    /// The earliest time a session idles out or a closing socket expires.
+    /// The earliest time a session idles out, a half-open connection
+    /// expires or a closing socket expires.
     fn next_deadline(&self) -> Option<Instant> {
         let idle = self.config.idle_timeout;
+        let half_open = self.config.admission.half_open;
+        let half_open_answered = self.config.admission.half_open_answered;
         let upload = match self.upload_role {
             UploadRole::Active(up) => {
                 Some(Instant::from_millis(up.last_activity_ms() as i64) + idle)
@@ -562,11 +751,19 @@ impl<'a, S: Storage> Server<'a, S> {
                     .sessions
                     .get(k)
                     .and_then(|s| s.as_ref())
-                    .map(|s| Instant::from_millis(s.last_activity_ms() as i64) + idle),
+                    .map(|s| Instant::from_millis(s.idle_deadline_ms(idle) as i64)),
                 Role::Closing(deadline, _) => Some(deadline),
                 // Due at once: the RST is sent, the socket freed.
                 Role::Resetting => Some(Instant::ZERO),
-                Role::Free | Role::Listening(_) => None,
+                Role::Listening(_) => slot.half_open_since.map(|t| {
+                    let answered = slot.peer.is_some_and(|p| self.guard.tracks(&p));
+                    t + if answered {
+                        half_open_answered
+                    } else {
+                        half_open
+                    }
+                }),
+                Role::Free => None,
             })
             .chain(upload)
             .min()
@@ -738,8 +935,8 @@ impl<'a, S: Storage> Server<'a, S> {
         let new_role = match role {
             Role::Free => return false,
             Role::Resetting => Role::Free,
-            Role::Listening(port) => self.accept(handle, port, now),
-            Role::Serving(k) => self.serve(handle, k, now),
+            Role::Listening(port) => self.accept(i, handle, port, now),
+            Role::Serving(k) => self.serve(i, handle, k, now),
             Role::Closing(deadline, queued) => self.finish_close(handle, deadline, queued, now),
         };
         if new_role == role {
@@ -754,19 +951,54 @@ impl<'a, S: Storage> Server<'a, S> {
         true
     }
 
-    /// A listening socket: has a client arrived?
-    fn accept(&mut self, handle: SocketHandle, port: u16, now: Instant) -> Role {
+    /// A listening socket: has a client arrived? A handshake left
+    /// incomplete for [`Admission::half_open`] is dropped (the socket
+    /// listens again); a client that finds every session taken may take an
+    /// evictable one's place ([`crate::admission`]).
+    fn accept(&mut self, i: usize, handle: SocketHandle, port: u16, now: Instant) -> Role {
         let socket = self.sockets.get_mut::<tcp::Socket>(handle);
+        let since = self.slots.get(i).and_then(|s| s.half_open_since);
+        let newcomer = peer(socket).map(|p| p.0);
         match socket.state() {
-            State::Listen | State::SynReceived => return Role::Listening(port),
-            State::Established | State::CloseWait => {}
+            State::Listen => {
+                self.set_half_open(i, None);
+                return Role::Listening(port);
+            }
+            State::SynReceived => {
+                let since = since.unwrap_or(now);
+                let answered = peer(socket).is_some_and(|p| self.guard.tracks(&p));
+                let limit = if answered {
+                    self.config.admission.half_open_answered
+                } else {
+                    self.config.admission.half_open
+                };
+                if now >= since + limit {
+                    // listen() resets the socket without a packet; the
+                    // guard tells the client, if it was ever answered.
+                    if let Some(p) = peer(socket) {
+                        self.guard.reset_later(p);
+                    }
+                    self.listen_on(i, handle, port);
+                    self.stats.half_open_dropped = self.stats.half_open_dropped.wrapping_add(1);
+                } else {
+                    self.set_half_open(i, Some(since));
+                }
+                return Role::Listening(port);
+            }
+            State::Established | State::CloseWait => self.set_half_open(i, None),
             _ => {
                 socket.abort();
+                self.set_half_open(i, None);
                 return Role::Resetting;
             }
         }
         let codec = self.config.codec_for(port).unwrap_or(Codec::Classic);
-        let free = self.sessions.iter().position(|s| s.is_none());
+        let free = self
+            .sessions
+            .iter()
+            .position(|s| s.is_none())
+            .or_else(|| self.evict(newcomer, now));
+        let socket = self.sockets.get_mut::<tcp::Socket>(handle);
         match free.and_then(|k| self.sessions.get_mut(k).map(|s| (k, s))) {
             Some((k, entry)) => {
                 self.next_seed = self.next_seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -799,8 +1031,86 @@ impl<'a, S: Storage> Server<'a, S> {
         }
     }
 
+    fn set_half_open(&mut self, i: usize, since: Option<Instant>) {
+        if let Some(slot) = self.slots.get_mut(i) {
+            slot.half_open_since = since;
+        }
+    }
+
+    /// Frees the session of the evictable connection idle longest, for a
+    /// newcomer from address `newcomer` (see [`crate::admission`]): it is
+    /// told `evicted` if its transmit buffer has room, else reset. Returns
+    /// the freed session.
+    ///
+    /// Fair by address: a newcomer may take the place of a connection only
+    /// from an address holding more sessions than its own, so holders that
+    /// reconnect the moment they lose a seat cannot take the seats back
+    /// from each other faster than a player arriving from elsewhere can
+    /// claim one. Behind one address (a NAT, QEMU's user networking, the
+    /// simulator's relay) every newcomer is alike and may take any.
+    fn evict(&mut self, newcomer: Option<Ipv4Address>, now: Instant) -> Option<usize> {
+        let now_ms = now.total_millis() as u64;
+        let policy = self.config.admission;
+        let seats = |addr: Option<Ipv4Address>| {
+            self.slots
+                .iter()
+                .filter(|s| matches!(s.role, Role::Serving(_)) && s.peer.map(|p| p.0) == addr)
+                .count()
+        };
+        let own = seats(newcomer);
+        let all_own = self
+            .slots
+            .iter()
+            .filter(|s| matches!(s.role, Role::Serving(_)))
+            .all(|s| s.peer.map(|p| p.0) == newcomer);
+        let mut victim: Option<(usize, usize, u64)> = None;
+        for (i, slot) in self.slots.iter().enumerate() {
+            let Role::Serving(k) = slot.role else {
+                continue;
+            };
+            let Some(Some(session)) = self.sessions.get(k) else {
+                continue;
+            };
+            let stalled = slot
+                .stalled_since
+                .is_some_and(|t| now >= t + policy.frame_deadline);
+            let fair = all_own || seats(slot.peer.map(|p| p.0)) > own;
+            if (session.evictable(now_ms, &policy) || stalled)
+                && fair
+                && victim.is_none_or(|(_, _, t)| session.last_action_ms() < t)
+            {
+                victim = Some((i, k, session.last_action_ms()));
+            }
+        }
+        let (i, k, _) = victim?;
+        let handle = self.slots.get(i)?.handle?;
+        let socket = self.sockets.get_mut::<tcp::Socket>(handle);
+        let session = self.sessions.get_mut(k)?.as_mut()?;
+        let room = socket.send_capacity().saturating_sub(socket.send_queue());
+        let told = room >= reply_bound(session.codec())
+            && session
+                .evict(self.scratch)
+                .ok()
+                .and_then(|n| self.scratch.get(..n))
+                .is_some_and(|frame| socket.send_slice(frame).ok() == Some(frame.len()));
+        let role = if told {
+            socket.close();
+            Role::Closing(now + CLOSE_LINGER, socket.send_queue())
+        } else {
+            socket.abort();
+            Role::Resetting
+        };
+        if let Some(slot) = self.slots.get_mut(i) {
+            slot.role = role;
+        }
+        release(self.sessions, k);
+        self.stats.evicted = self.stats.evicted.wrapping_add(1);
+        log_debug(format_args!("session {k} evicted for a newcomer"));
+        Some(k)
+    }
+
     /// A connected session: feed it what arrived, send what it answers.
-    fn serve(&mut self, handle: SocketHandle, k: usize, now: Instant) -> Role {
+    fn serve(&mut self, i: usize, handle: SocketHandle, k: usize, now: Instant) -> Role {
         let socket = self.sockets.get_mut::<tcp::Socket>(handle);
         let Some(Some(session)) = self.sessions.get_mut(k) else {
             socket.abort();
@@ -811,7 +1121,7 @@ impl<'a, S: Storage> Server<'a, S> {
             State::Closed | State::TimeWait | State::Listen | State::SynSent | State::SynReceived
         );
         let idle_deadline =
-            Instant::from_millis(session.last_activity_ms() as i64) + self.config.idle_timeout;
+            Instant::from_millis(session.idle_deadline_ms(self.config.idle_timeout) as i64);
         if gone || now >= idle_deadline {
             if !gone {
                 self.stats.timed_out = self.stats.timed_out.wrapping_add(1);
@@ -824,10 +1134,13 @@ impl<'a, S: Storage> Server<'a, S> {
 
         let room = reply_bound(session.codec());
         let now_ms = now.total_millis() as u64;
+        let mut stalled = false;
         // Bounded: every round consumes input or ends the loop.
         for _ in 0..(RX_BUFFER_ROUNDS_MAX) {
             if socket.send_capacity().saturating_sub(socket.send_queue()) < room {
-                break; // backpressure: wait for the client to read
+                // Backpressure: wait for the client to read.
+                stalled = socket.can_recv();
+                break;
             }
             if !socket.can_recv() {
                 break;
@@ -868,6 +1181,13 @@ impl<'a, S: Storage> Server<'a, S> {
             socket.close();
             release(self.sessions, k);
             return Role::Closing(now + CLOSE_LINGER, socket.send_queue());
+        }
+        if let Some(slot) = self.slots.get_mut(i) {
+            slot.stalled_since = if stalled {
+                slot.stalled_since.or(Some(now))
+            } else {
+                None
+            };
         }
         Role::Serving(k)
     }
@@ -985,15 +1305,11 @@ impl<'a, S: Storage> Server<'a, S> {
 
     /// (Re)starts slot `i` listening on `port`.
     fn listen_on(&mut self, i: usize, handle: SocketHandle, port: u16) -> bool {
-        let socket = self.sockets.get_mut::<tcp::Socket>(handle);
-        match socket.state() {
-            State::Closed => {}
-            // A listener with no connection closes without a packet.
-            State::Listen => socket.close(),
-            _ => socket.abort(),
-        }
-        let ok = socket.listen(port).is_ok();
+        let (handle, ok) = relisten(&mut self.sockets, handle, port);
         if let Some(slot) = self.slots.get_mut(i) {
+            slot.handle = Some(handle);
+            slot.half_open_since = None;
+            slot.stalled_since = None;
             slot.role = if ok {
                 Role::Listening(port)
             } else {
@@ -1002,6 +1318,29 @@ impl<'a, S: Storage> Server<'a, S> {
         }
         ok
     }
+}
+
+/// Puts the socket at `handle` to listen on `port`, dropping any connection
+/// without a packet, as a fresh member of the set: smoltcp keeps a socket's
+/// neighbor wait (up to 1 s after a lookup for a sender that never answered
+/// ARP) in the set's entry, not in the socket, and a reused entry would make
+/// the next client's SYN-ACK wait for it. Returns the new handle and whether
+/// the socket listens.
+fn relisten(sockets: &mut SocketSet<'_>, handle: SocketHandle, port: u16) -> (SocketHandle, bool) {
+    let socket = sockets.get_mut::<tcp::Socket>(handle);
+    match socket.state() {
+        State::Closed => {}
+        // A listener with no connection closes without a packet.
+        State::Listen => socket.close(),
+        _ => socket.abort(),
+    }
+    let ok = socket.listen(port).is_ok();
+    // Irrefutable while the set holds only TCP (and DHCP) sockets.
+    #[allow(irrefutable_let_patterns)]
+    let smoltcp::socket::Socket::Tcp(socket) = sockets.remove(handle) else {
+        return (handle, false);
+    };
+    (sockets.add(socket), ok)
 }
 
 fn release(sessions: &mut [Option<Session>], k: usize) {

@@ -33,12 +33,14 @@
 //! [`Error::CodecDisabled`] and closes the session, and a driver drops the
 //! connection (the smoltcp server resets it).
 
+use crate::admission::Admission;
 use crate::cpu::{choose_column, Rng};
 use crate::game::{Game, MoveError, Outcome};
 use cuatro_proto::frame::{encode_frame_with, FrameDecoder};
 use cuatro_proto::{
     Action, Board, Cell, Codec, Error, Estado, Event, Refusal, Reply, HEADER_LEN, MAX_FRAME,
 };
+use smoltcp::time::Duration;
 
 /// Bytes a driver must offer [`Session::handle`] and [`Session::greet`] for
 /// one reply frame: the largest reply either codec can produce, plus header.
@@ -90,7 +92,14 @@ pub struct Session {
     decoder: FrameDecoder<MAX_FRAME>,
     game: Option<Game>,
     rng: Rng,
-    last_activity_ms: u64,
+    /// When the connection was greeted.
+    connected_ms: u64,
+    /// When the last whole frame arrived (`connected_ms` before the first).
+    last_action_ms: u64,
+    /// Whether a whole frame has arrived.
+    acted: bool,
+    /// When the first byte of the frame under way arrived.
+    frame_started_ms: Option<u64>,
     closed: bool,
 }
 
@@ -103,7 +112,10 @@ impl Session {
             decoder: FrameDecoder::new(),
             game: None,
             rng: Rng::new(seed),
-            last_activity_ms: now_ms,
+            connected_ms: now_ms,
+            last_action_ms: now_ms,
+            acted: false,
+            frame_started_ms: None,
             closed: false,
         }
     }
@@ -118,9 +130,51 @@ impl Session {
         self.closed
     }
 
-    /// Time of the last byte received, in milliseconds.
-    pub const fn last_activity_ms(&self) -> u64 {
-        self.last_activity_ms
+    /// Time of the last completed action (a whole frame), or of the
+    /// connection before the first, in milliseconds. Bytes of a frame still
+    /// incomplete do not count: trickling buys no time.
+    pub const fn last_action_ms(&self) -> u64 {
+        self.last_action_ms
+    }
+
+    /// When the session idles out, with an idle timeout of `idle`: its last
+    /// action plus `idle` (milliseconds). A driver closes the connection
+    /// then.
+    pub const fn idle_deadline_ms(&self, idle: Duration) -> u64 {
+        self.last_action_ms.saturating_add(idle.total_millis())
+    }
+
+    /// Whether, at `now_ms`, this session may be evicted for a newcomer
+    /// under `policy` (see [`crate::admission`]): no first action in time,
+    /// a frame incomplete too long, or a last action older than the
+    /// player's grace.
+    pub fn evictable(&self, now_ms: u64, policy: &Admission) -> bool {
+        let since = |t: u64| now_ms.saturating_sub(t);
+        let silent_newcomer =
+            !self.acted && since(self.connected_ms) >= policy.first_action.total_millis();
+        let stuck_frame = self
+            .frame_started_ms
+            .is_some_and(|t| since(t) >= policy.frame_deadline.total_millis());
+        let gone_quiet = since(self.last_action_ms) >= policy.player_grace.total_millis();
+        silent_newcomer || stuck_frame || gone_quiet
+    }
+
+    /// The earliest time at which [`Session::evictable`] turns true, if it
+    /// is false now (milliseconds).
+    pub fn evictable_at(&self, policy: &Admission) -> u64 {
+        let mut at = self
+            .last_action_ms
+            .saturating_add(policy.player_grace.total_millis());
+        if !self.acted {
+            at = at.min(
+                self.connected_ms
+                    .saturating_add(policy.first_action.total_millis()),
+            );
+        }
+        if let Some(t) = self.frame_started_ms {
+            at = at.min(t.saturating_add(policy.frame_deadline.total_millis()));
+        }
+        at
     }
 
     /// Whether a frame is partly received.
@@ -152,13 +206,22 @@ impl Session {
         if self.closed {
             return (0, Output::Nothing);
         }
-        if !input.is_empty() {
-            self.last_activity_ms = now_ms;
-        }
         let codec = self.codec;
+        let was_idle = self.decoder.is_idle();
         let (consumed, decoded) = self.decoder.feed(input);
+        if !matches!(decoded, Ok(None)) {
+            // A whole frame (or a framing error): an action.
+            self.acted = true;
+            self.last_action_ms = now_ms;
+            self.frame_started_ms = None;
+        }
         let (reply, close) = match decoded {
-            Ok(None) => return (consumed, Output::Nothing),
+            Ok(None) => {
+                if was_idle && consumed > 0 {
+                    self.frame_started_ms = Some(now_ms);
+                }
+                return (consumed, Output::Nothing);
+            }
             Ok(Some(payload)) => match codec.decode_action(payload) {
                 Ok(action) => self.act(action),
                 // A fatal decode error (`CodecDisabled`) ends the session.
@@ -264,12 +327,28 @@ pub fn encode(codec: Codec, reply: &Reply, out: &mut [u8]) -> Result<usize, Erro
 
 /// The frame sent to a client that connects when every session is taken.
 pub fn server_full(codec: Codec, out: &mut [u8]) -> Result<usize, Error> {
+    closing_error(codec, Error::ServerFull, out)
+}
+
+impl Session {
+    /// The last frame of a session evicted for a newcomer (see
+    /// [`crate::admission`]): error `evicted`, `continuar: false`, with the
+    /// session's board. The session takes no further input.
+    pub fn evict(&mut self, out: &mut [u8]) -> Result<usize, Error> {
+        self.closed = true;
+        let reply = self.reply(Event::Failed, false, Some(Error::Evicted));
+        encode(self.codec, &reply, out)
+    }
+}
+
+/// A final error frame (`continuar: false`, no game) for `codec`.
+fn closing_error(codec: Codec, error: Error, out: &mut [u8]) -> Result<usize, Error> {
     let reply = Reply {
         continuar: false,
         estado: Estado::SinJuego,
         tablero: Board::default(),
         event: Event::Failed,
-        error: Some(Error::ServerFull),
+        error: Some(error),
     };
     encode(codec, &reply, out)
 }

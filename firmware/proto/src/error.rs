@@ -41,6 +41,11 @@ pub enum Error {
     /// cargo feature, `classic` or `compact`, is off): nothing sent on the
     /// port can be understood, and no reply can be encoded in it.
     CodecDisabled,
+    /// The session was given to a waiting player: it had completed no
+    /// action in time, or its frame stayed incomplete too long, or it had
+    /// been quiet longer than a player's grace (the server's admission
+    /// policy). The connection closes.
+    Evicted,
 }
 
 impl Error {
@@ -61,12 +66,13 @@ impl Error {
             Error::InvalidCompact => "invalid_compact",
             Error::ServerFull => "server_full",
             Error::CodecDisabled => "codec_disabled",
+            Error::Evicted => "evicted",
         }
     }
 
     /// Every error, in declaration order (the order of the compact
     /// encoding's discriminants).
-    pub const ALL: [Error; 14] = [
+    pub const ALL: [Error; 15] = [
         Error::FrameEmpty,
         Error::FrameTooLarge,
         Error::BufferTooSmall,
@@ -81,6 +87,7 @@ impl Error {
         Error::InvalidCompact,
         Error::ServerFull,
         Error::CodecDisabled,
+        Error::Evicted,
     ];
 
     /// Inverse of [`Error::code`].
@@ -94,7 +101,11 @@ impl Error {
     pub const fn is_fatal(self) -> bool {
         matches!(
             self,
-            Error::FrameEmpty | Error::FrameTooLarge | Error::ServerFull | Error::CodecDisabled
+            Error::FrameEmpty
+                | Error::FrameTooLarge
+                | Error::ServerFull
+                | Error::CodecDisabled
+                | Error::Evicted
         )
     }
 }

@@ -115,6 +115,9 @@ fn error_line(err: Error, w: &mut Cursor<'_>) -> Result<(), Error> {
         Error::InvalidCompact => w.str("el mensaje compacto (postcard) no es válido")?,
         Error::ServerFull => w.str("servidor lleno")?,
         Error::CodecDisabled => w.str("este puerto no tiene su codificación en este servidor")?,
+        Error::Evicted => {
+            w.str("sesión cedida a otro jugador: estuvo inactiva demasiado tiempo")?
+        }
     }
     w.str(" [")?;
     w.str(err.code())?;
