@@ -29,7 +29,7 @@
 //!   [`CHALLENGE_ACKS_PER_SECOND`] (RFC 5961 §7).
 
 use core::cell::{Cell, RefCell};
-use smoltcp::phy::{self, ChecksumCapabilities, Device, DeviceCapabilities};
+use smoltcp::phy::{self, Device, DeviceCapabilities};
 use smoltcp::time::Instant;
 use smoltcp::wire::{
     EthernetAddress, EthernetFrame, EthernetProtocol, EthernetRepr, IpAddress, IpProtocol,
@@ -87,9 +87,11 @@ pub struct Track {
     rcv_nxt: TcpSeqNumber,
     /// The end of our last segment: SND.NXT.
     snd_nxt: TcpSeqNumber,
-    /// Our last advertised window field, and its scale.
+    /// Our last advertised window field. Unscaled: every buffer of the
+    /// board is below 64 KiB, so smoltcp offers no window scale; with a
+    /// larger buffer the check is only stricter (an RST beyond the field is
+    /// dropped without a challenge).
     window: u16,
-    shift: u8,
     /// Past the handshake (we have sent a segment without SYN).
     synchronized: bool,
     /// Last update, for replacement (milliseconds, wrapping).
@@ -276,7 +278,7 @@ impl Guard {
                     return Verdict::Pass; // smoltcp drops it
                 }
                 let offset = seg.seq.0.wrapping_sub(t.rcv_nxt.0);
-                let window = (u32::from(t.window) << t.shift.min(14)).max(1);
+                let window = u32::from(t.window).max(1);
                 if offset > 0 && (offset as u32) < window {
                     self.queue_challenge(i, now);
                 }
@@ -305,60 +307,56 @@ impl Guard {
             .position(|t| t.as_ref().is_some_and(|t| t.peer == *peer))
     }
 
-    /// Records one of the board's outgoing frames.
+    /// Records one of the board's outgoing frames (checksums are not
+    /// looked at: a NIC may fill them in).
     fn observe_tx(&mut self, frame: &[u8], now: Instant) {
-        let Some((eth, ip, tcp)) = parse_tx(frame) else {
+        let Some(eth) = EthernetFrame::new_checked(frame).ok() else {
             return;
         };
-        let peer = (ip.dst_addr, tcp.dst_port, tcp.src_port);
+        let Some(ip) = Ipv4Packet::new_checked(eth.payload()).ok().filter(|ip| {
+            eth.ethertype() == EthernetProtocol::Ipv4 && ip.next_header() == IpProtocol::Tcp
+        }) else {
+            return;
+        };
+        let Some(tcp) = TcpPacket::new_checked(ip.payload()).ok() else {
+            return;
+        };
+        let peer = (ip.dst_addr(), tcp.dst_port(), tcp.src_port());
         let found = self.find(&peer);
-        if tcp.control == TcpControl::Rst {
+        if tcp.rst() {
             if let Some(entry) = found.and_then(|i| self.tracks.get_mut(i)) {
                 *entry = None;
             }
             return;
         }
-        let Some(ack) = tcp.ack_number else {
+        if !tcp.ack() {
             return;
-        };
+        }
         let stamp = now.total_millis() as u32;
         let end = TcpSeqNumber(
-            tcp.seq_number
+            tcp.seq_number()
                 .0
-                .wrapping_add(tcp.payload.len() as i32)
-                .wrapping_add(i32::from(tcp.control == TcpControl::Syn))
-                .wrapping_add(i32::from(tcp.control == TcpControl::Fin)),
+                .wrapping_add(tcp.payload().len() as i32)
+                .wrapping_add(i32::from(tcp.syn()))
+                .wrapping_add(i32::from(tcp.fin())),
         );
-        let syn = tcp.control == TcpControl::Syn;
         let index = found.unwrap_or_else(|| self.free_or_oldest(stamp));
         let Some(entry) = self.tracks.get_mut(index) else {
             return;
         };
-        let (snd_nxt, shift) = match (found, *entry) {
-            (Some(_), Some(old)) => (
-                if end.0.wrapping_sub(old.snd_nxt.0) > 0 {
-                    end
-                } else {
-                    old.snd_nxt
-                },
-                old.shift,
-            ),
-            _ => (end, 0),
+        let snd_nxt = match (found, *entry) {
+            (Some(_), Some(old)) if end.0.wrapping_sub(old.snd_nxt.0) <= 0 => old.snd_nxt,
+            _ => end,
         };
         *entry = Some(Track {
             peer,
-            local_ip: ip.src_addr,
-            local_mac: eth.src_addr,
-            remote_mac: eth.dst_addr,
-            rcv_nxt: ack,
+            local_ip: ip.src_addr(),
+            local_mac: eth.src_addr(),
+            remote_mac: eth.dst_addr(),
+            rcv_nxt: tcp.ack_number(),
             snd_nxt,
-            window: tcp.window_len,
-            shift: if syn {
-                tcp.window_scale.unwrap_or(0)
-            } else {
-                shift
-            },
-            synchronized: !syn,
+            window: tcp.window_len(),
+            synchronized: !tcp.syn(),
             stamp,
         });
     }
@@ -521,31 +519,6 @@ fn is_echo_request(frame: &[u8]) -> bool {
             (ip.next_header() == IpProtocol::Icmp).then(|| ip.payload().first() == Some(&8))
         })
         .unwrap_or(false)
-}
-
-/// One of our own outgoing TCP frames, parsed (checksums not checked: a
-/// NIC may fill them in).
-fn parse_tx(frame: &[u8]) -> Option<(EthernetRepr, Ipv4Repr, TcpRepr<'_>)> {
-    let eth_frame = EthernetFrame::new_checked(frame).ok()?;
-    let eth = EthernetRepr::parse(&eth_frame).ok()?;
-    if eth.ethertype != EthernetProtocol::Ipv4 {
-        return None;
-    }
-    let caps = ChecksumCapabilities::ignored();
-    let ip_packet = Ipv4Packet::new_checked(eth_frame.payload()).ok()?;
-    let ip = Ipv4Repr::parse(&ip_packet, &caps).ok()?;
-    if ip.next_header != IpProtocol::Tcp {
-        return None;
-    }
-    let tcp_packet = TcpPacket::new_checked(ip_packet.payload()).ok()?;
-    let tcp = TcpRepr::parse(
-        &tcp_packet,
-        &IpAddress::Ipv4(ip.src_addr),
-        &IpAddress::Ipv4(ip.dst_addr),
-        &caps,
-    )
-    .ok()?;
-    Some((eth, ip, tcp))
 }
 
 /// `inner` behind the guard. `is_open` tells whether a 4-tuple is in a

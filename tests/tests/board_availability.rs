@@ -1,0 +1,660 @@
+//! Availability on the emulated board (SPEC, "Availability"): boots
+//! `firmware/mps2-an385/run-qemu` on its own port base (QEMU `mps2-an385`,
+//! Cortex-M3 + LAN9118, the board's default 4 sessions and 60 s idle
+//! timeout) and, one after the other:
+//!
+//! 1. **silent holders**: 4 connections to the classic port that read their
+//!    greeting and never send (kept open); a player retrying every 200 ms on
+//!    `server_full` or a refused connection must get a game (a greeting,
+//!    then `\juego_nuevo` answered `jugando`) within 10 s, play a few
+//!    refereed moves and `\salir`; a holder that lost its seat was told
+//!    `evicted`;
+//! 2. **tricklers**: 4 connections to the classic port that each complete a
+//!    `\juego_nuevo` (so the newcomer grace cannot be what frees a seat)
+//!    and then send one byte of a valid `\jugada` frame every 2 s; a player
+//!    must get a game within 10 s the same way;
+//! 3. throughout both, a **bystander** on the compact port, already playing
+//!    when the attacks start, acts every ≤ 2 s: every reply is refereed and
+//!    it is never evicted.
+//!
+//! Behind QEMU's user networking every connection comes from 10.0.2.2, so
+//! the board cannot tell holders from players by address: seats are freed
+//! by the time rules alone (`cuatro_core::admission`: 5 s without a first
+//! action, 5 s on one frame), so the expected time to a game is about 5 s.
+//! The bystander holds one of the 4 sessions, so 3 attackers are seated and
+//! the 4th is told `server_full`.
+//!
+//! Needs qemu-system-arm, the cross toolchain (Debian's rustc/cargo with the
+//! library sources, arm-none-eabi-ld) and python3 (run-qemu's readiness
+//! probe). Without them it skips with a printed reason, unless
+//! `CUATRO_REQUIRE_QEMU=1`: then it fails. Every wait is bounded; the
+//! scenarios take about 15 s after the boot (about 25 s when both fail; the
+//! board image build, if run-qemu has to do it, is not counted).
+
+use cuatro_proto::{Action, Codec, Error, Estado};
+use cuatro_tests::process::{workspace_root, Lines, Spawned};
+use cuatro_tests::referee::Referee;
+use cuatro_tests::{action_frame, bounded, Refereed, Rng, Target, READ_TIMEOUT};
+use host::client::Client;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// The board image build, if run-qemu has to do it, plus the boot.
+const BOARD_READY_TIMEOUT: Duration = Duration::from_secs(900);
+/// Attacking connections per scenario.
+const ATTACKERS: usize = 4;
+/// A player must have a game this soon after its first attempt.
+const TIME_TO_GAME: Duration = Duration::from_secs(10);
+/// The player's pause between attempts.
+const RETRY_EVERY: Duration = Duration::from_millis(200);
+/// How long one attempt may wait for the board's first frame.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
+/// A trickler's pause between bytes.
+const TRICKLE_EVERY: Duration = Duration::from_secs(2);
+/// The bystander's pause between a reply and its next action.
+const BYSTANDER_THINK: Duration = Duration::from_millis(700);
+/// The bystander's actions are never further apart than this.
+const BYSTANDER_GAP: Duration = Duration::from_secs(2);
+/// One scenario, all its waits included.
+const SCENARIO_LIMIT: Duration = Duration::from_secs(30);
+/// How long the board may take to log that the attackers' sessions ended.
+const SETTLE: Duration = Duration::from_secs(5);
+
+// ---------------------------------------------------------------- prerequisites
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|d| {
+            let p = d.join(program);
+            p.is_file()
+                && std::fs::metadata(&p)
+                    .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0)
+                    .unwrap_or(false)
+        })
+    })
+}
+
+/// What is missing to build and boot the board (as in board_qemu.rs).
+fn missing_prerequisites() -> Vec<String> {
+    let mut missing = Vec::new();
+    for program in ["qemu-system-arm", "arm-none-eabi-ld", "python3"] {
+        if !on_path(program) {
+            missing.push(format!("{program} (not on PATH)"));
+        }
+    }
+    for file in ["/usr/bin/rustc", "/usr/bin/cargo"] {
+        if !Path::new(file).is_file() {
+            missing.push(file.to_owned());
+        }
+    }
+    let core = "/usr/lib/rustlib/src/rust/library/core";
+    if !Path::new(core).is_dir() {
+        missing.push(format!("{core} (rust-web-src)"));
+    }
+    missing
+}
+
+// ---------------------------------------------------------------- the board
+
+/// A port base N in 20000..=29997 with N, N+1, N+2 free on 127.0.0.1
+/// (probed by binding them, then released). It starts from another point
+/// than board_qemu.rs's, so the two tests rarely probe the same ports.
+fn free_port_base() -> u16 {
+    let first = 20_000 + ((std::process::id() + 1_500) % 3_000) as u16 * 3;
+    for i in 0..3_000u16 {
+        let base = 20_000 + (first - 20_000 + i * 3) % 9_996;
+        let held: Vec<_> = (0..3)
+            .map_while(|k| TcpListener::bind((Ipv4Addr::LOCALHOST, base + k)).ok())
+            .collect();
+        if held.len() == 3 {
+            return base;
+        }
+    }
+    panic!("no three consecutive free ports in 20000..30000 on 127.0.0.1");
+}
+
+struct Board {
+    qemu: Spawned,
+    log: PathBuf,
+}
+
+impl Board {
+    fn boot() -> Board {
+        let base = free_port_base();
+        let log = std::env::temp_dir().join(format!(
+            "cuatro-board-availability-{}.log",
+            std::process::id()
+        ));
+        let mut cmd = Command::new(workspace_root().join("firmware/mps2-an385/run-qemu"));
+        cmd.args(["--port-base", &base.to_string(), "--ready-timeout", "120"])
+            .arg("--log")
+            .arg(&log);
+        let start = Instant::now();
+        // The ready line is prose; the addresses follow from N.
+        let target = Target {
+            classic: SocketAddr::from((Ipv4Addr::LOCALHOST, base)),
+            compact: SocketAddr::from((Ipv4Addr::LOCALHOST, base + 1)),
+        };
+        let qemu = Spawned::start_with(cmd, BOARD_READY_TIMEOUT, move |line| {
+            line.contains(&format!("127.0.0.1:{base} "))
+                .then_some(target)
+        });
+        println!(
+            "board ready in {:.1?} on 127.0.0.1:{base}..{} ({})",
+            start.elapsed(),
+            base + 2,
+            qemu.ready_line
+        );
+        Board { qemu, log }
+    }
+
+    /// Kills run-qemu (QEMU dies with it: `setpriv --pdeathsig`) and makes
+    /// sure that QEMU and the log relay, found by our own log file in their
+    /// command lines, are gone. Returns what had to be killed, if anything.
+    /// The log file is left for the caller.
+    fn shut_down(self) -> Option<String> {
+        let needle = self.log.display().to_string();
+        drop(self.qemu);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut left = board_processes(&needle);
+        while !left.is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+            left = board_processes(&needle);
+        }
+        if left.is_empty() {
+            return None;
+        }
+        let what = format!("{left:?}");
+        for (pid, _) in left {
+            // SAFETY: kill(2) on a process run-qemu started for this test
+            // (matched by our own log file in its command line).
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+        }
+        Some(format!(
+            "still running 10 s after run-qemu was killed (now killed): {what}"
+        ))
+    }
+}
+
+/// Live (non-zombie) processes whose command line contains `needle`.
+fn board_processes(needle: &str) -> Vec<(i32, String)> {
+    let mut found = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in dir.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if cmdline.contains(needle) {
+            found.push((pid, cmdline.trim_end().to_owned()));
+        }
+    }
+    found
+}
+
+// ---------------------------------------------------------------- the bystander
+
+/// What the bystander saw.
+#[derive(Debug, Default)]
+struct BystanderReport {
+    actions: usize,
+    games_finished: usize,
+    max_gap: Duration,
+    max_latency: Duration,
+}
+
+/// A compact client already in a game, playing on in its own thread (an
+/// action every [`BYSTANDER_THINK`] plus the reply's latency) until
+/// stopped; then it says `\salir`.
+struct Bystander {
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<Result<BystanderReport, String>>,
+}
+
+impl Bystander {
+    fn start(t: &Target) -> Bystander {
+        let mut p = Refereed::connect(t.compact, Codec::Compact, "bystander");
+        let mut rng = Rng::new(0xB1_5747);
+        p.act(Action::NewGame);
+        p.step(&mut rng);
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || bystander_loop(p, rng, &flag));
+        Bystander { stop, thread }
+    }
+
+    fn finish(self) -> Result<BystanderReport, String> {
+        self.stop.store(true, Ordering::Relaxed);
+        match self.thread.join() {
+            Ok(r) => r,
+            Err(p) => Err(format!("bystander thread panicked: {}", panic_text(&*p))),
+        }
+    }
+}
+
+fn bystander_loop(
+    mut p: Refereed,
+    mut rng: Rng,
+    stop: &AtomicBool,
+) -> Result<BystanderReport, String> {
+    let mut report = BystanderReport::default();
+    let mut last_sent = Instant::now();
+    while !stop.load(Ordering::Relaxed) {
+        std::thread::sleep(BYSTANDER_THINK);
+        let action = match p.referee.legal_columns() {
+            None => Action::NewGame,
+            Some(cols) => Action::Move(rng.pick(&cols) as i64),
+        };
+        let gap = last_sent.elapsed();
+        last_sent = Instant::now();
+        report.max_gap = report.max_gap.max(gap);
+        if gap > BYSTANDER_GAP {
+            return Err(format!(
+                "bystander: {gap:.2?} between two actions (more than {BYSTANDER_GAP:?}): \
+                 a reply took {:.2?}",
+                gap.saturating_sub(BYSTANDER_THINK)
+            ));
+        }
+        p.client
+            .send(&action)
+            .map_err(|e| format!("bystander: cannot send {action:?}: {e}"))?;
+        let reply = p
+            .client
+            .recv()
+            .map_err(|e| format!("bystander: no reply to {action:?}: {e}"))?;
+        report.max_latency = report.max_latency.max(last_sent.elapsed());
+        report.actions += 1;
+        if reply.error.is_some_and(|e| e.code() == "evicted") {
+            return Err(format!(
+                "bystander: evicted after {} actions (reply {reply:?})",
+                report.actions
+            ));
+        }
+        p.referee
+            .after(&action, &reply)
+            .map_err(|e| format!("bystander: wrong reply to {action:?}: {e}\nreply: {reply:?}"))?;
+        if matches!(action, Action::Move(_)) && reply.estado != Estado::Jugando {
+            report.games_finished += 1;
+        }
+    }
+    let reply = p
+        .client
+        .call(&Action::Quit)
+        .map_err(|e| format!("bystander: no reply to \\salir: {e}"))?;
+    p.referee
+        .after(&Action::Quit, &reply)
+        .map_err(|e| format!("bystander: wrong reply to \\salir: {e}\nreply: {reply:?}"))?;
+    if !p.client.closed_by_server() {
+        return Err("bystander: the board did not close after \\salir".into());
+    }
+    Ok(report)
+}
+
+// ---------------------------------------------------------------- attackers
+
+/// An attacking connection to the classic port.
+struct Attacker {
+    client: Client,
+    label: String,
+    /// Got a greeting (else: `server_full`).
+    seated: bool,
+}
+
+impl Attacker {
+    /// Connects and reads the board's first frame (reading is not sending:
+    /// a silent holder stays silent).
+    fn connect(addr: SocketAddr, label: String) -> Attacker {
+        let mut client = Client::connect(addr, Codec::Classic, ATTEMPT_TIMEOUT)
+            .unwrap_or_else(|e| panic!("{label}: cannot connect: {e}"));
+        let first = client
+            .recv()
+            .unwrap_or_else(|e| panic!("{label}: no first frame: {e}"));
+        let seated = first.error != Some(Error::ServerFull);
+        assert!(
+            !seated || first.error.is_none(),
+            "{label}: first frame is an error: {first:?}"
+        );
+        Attacker {
+            client,
+            label,
+            seated,
+        }
+    }
+
+    /// The next frame the board sent (after those the attacker read
+    /// itself), as text; `None` if nothing came within 500 ms or the
+    /// connection ended first.
+    fn next_frame(&mut self) -> Option<String> {
+        let _ = self
+            .client
+            .stream()
+            .set_read_timeout(Some(Duration::from_millis(500)));
+        self.client
+            .recv_payload()
+            .ok()
+            .map(|p| String::from_utf8_lossy(&p).into_owned())
+    }
+}
+
+/// `count` attackers on the classic port; panics unless at least one was
+/// seated (the bystander holds one of the board's 4 sessions).
+fn attackers(t: &Target, what: &str, count: usize) -> Vec<Attacker> {
+    let list: Vec<Attacker> = (0..count)
+        .map(|i| Attacker::connect(t.classic, format!("{what} {i}")))
+        .collect();
+    let seated = list.iter().filter(|a| a.seated).count();
+    println!(
+        "    {count} {what}s connected: {seated} seated, {} told server_full",
+        count - seated
+    );
+    assert!(seated > 0, "no {what} got a seat: nothing to test");
+    list
+}
+
+/// Checks, after a player got in, that the seated attacker(s) it displaced
+/// were told `evicted`. Returns how many were.
+fn evicted(list: &mut [Attacker], what: &str) -> usize {
+    let mut told = Vec::new();
+    let mut other = Vec::new();
+    for a in list.iter_mut().filter(|a| a.seated) {
+        match a.next_frame() {
+            Some(p) if p.contains("\"evicted\"") => told.push(a.label.clone()),
+            Some(p) => other.push(format!("{}: {p}", a.label)),
+            None => {}
+        }
+    }
+    assert!(other.is_empty(), "{what}s got unexpected frames: {other:?}");
+    assert!(
+        !told.is_empty(),
+        "a player got a seat but no {what} was told `evicted`"
+    );
+    println!("    told `evicted`: {told:?}");
+    told.len()
+}
+
+// ---------------------------------------------------------------- the player
+
+/// Retries every [`RETRY_EVERY`] until the board greets it and answers its
+/// `\juego_nuevo` with `jugando`, at most [`TIME_TO_GAME`]. Returns the
+/// player and the time from its first attempt to that reply.
+fn player_gets_game(t: &Target, label: &str) -> (Refereed, Duration) {
+    let start = Instant::now();
+    let deadline = start + TIME_TO_GAME;
+    let (mut full, mut refused) = (0u32, 0u32);
+    let mut last = String::from("no attempt");
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            panic!(
+                "{label}: no game within {TIME_TO_GAME:?} ({full} server_full, \
+                 {refused} refused or closed; last: {last})"
+            );
+        }
+        match Client::connect(t.classic, Codec::Classic, left.min(ATTEMPT_TIMEOUT)) {
+            Ok(mut client) => match client.recv() {
+                Ok(r) if r.error == Some(Error::ServerFull) => {
+                    full += 1;
+                    last = "server_full".into();
+                }
+                Ok(greeting) => {
+                    let mut referee = Referee::new(Codec::Classic);
+                    if let Err(e) = referee.greeting(&greeting) {
+                        panic!("{label}: bad greeting: {e}\n{greeting:?}");
+                    }
+                    client
+                        .stream()
+                        .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+                        .expect("read timeout");
+                    let mut p = Refereed {
+                        client,
+                        referee,
+                        label: label.into(),
+                    };
+                    let reply = p.act(Action::NewGame);
+                    let took = start.elapsed();
+                    assert_eq!(
+                        reply.estado,
+                        Estado::Jugando,
+                        "{label}: \\juego_nuevo answered {reply:?}"
+                    );
+                    assert!(
+                        took <= TIME_TO_GAME,
+                        "{label}: a game only after {took:.2?} (bound {TIME_TO_GAME:?})"
+                    );
+                    p.client
+                        .stream()
+                        .set_read_timeout(Some(READ_TIMEOUT))
+                        .expect("read timeout");
+                    println!(
+                        "    {label}: game after {took:.2?} ({} attempts: {full} server_full, \
+                         {refused} refused or closed)",
+                        full + refused + 1
+                    );
+                    return (p, took);
+                }
+                Err(e) => {
+                    refused += 1;
+                    last = format!("no first frame: {e}");
+                }
+            },
+            Err(e) => {
+                refused += 1;
+                last = format!("connect: {e}");
+            }
+        }
+        std::thread::sleep(RETRY_EVERY.min(deadline.saturating_duration_since(Instant::now())));
+    }
+}
+
+/// A few refereed moves, then `\salir` (checked: goodbye, then closed).
+fn play_a_little_and_quit(mut p: Refereed, seed: u64) {
+    let mut rng = Rng::new(seed);
+    for _ in 0..3 {
+        p.step(&mut rng);
+    }
+    p.quit();
+}
+
+// ---------------------------------------------------------------- scenarios
+
+/// (1) Silent holders, then a player.
+fn silent_holders(t: Target) -> Duration {
+    let mut holders = attackers(&t, "silent holder", ATTACKERS);
+    let (p, took) = player_gets_game(&t, "player (silent holders)");
+    println!("TIME TO GAME past {ATTACKERS} silent holders: {took:.2?}");
+    play_a_little_and_quit(p, 11);
+    evicted(&mut holders, "silent holder");
+    took
+}
+
+/// Stops the trickling thread when dropped (also on a panic).
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// (2) Tricklers (each with one action done), then a player.
+fn tricklers(t: Target) -> Duration {
+    let mut list = attackers(&t, "trickler", ATTACKERS);
+    for a in list.iter_mut().filter(|a| a.seated) {
+        let reply = a
+            .client
+            .call(&Action::NewGame)
+            .unwrap_or_else(|e| panic!("{}: no reply to \\juego_nuevo: {e}", a.label));
+        assert_eq!(
+            reply.estado,
+            Estado::Jugando,
+            "{}: \\juego_nuevo answered {reply:?}",
+            a.label
+        );
+    }
+    // Each sends the bytes of one valid frame, one every 2 s (35 bytes:
+    // it would complete after more than a minute).
+    let frame = action_frame(Codec::Classic, &Action::Move(3));
+    let stop = Arc::new(AtomicBool::new(false));
+    let guard = StopOnDrop(stop.clone());
+    let trickling = std::thread::spawn(move || {
+        let mut sent = 0;
+        let mut next = Instant::now();
+        while !stop.load(Ordering::Relaxed) && sent < frame.len() {
+            if Instant::now() >= next {
+                for a in list.iter_mut() {
+                    // An evicted or refused one fails: it is done.
+                    let _ = a.client.send_raw(&frame[sent..=sent]);
+                }
+                sent += 1;
+                next += TRICKLE_EVERY;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        list
+    });
+    let (p, took) = player_gets_game(&t, "player (tricklers)");
+    println!("TIME TO GAME past {ATTACKERS} tricklers (1 B / 2 s): {took:.2?}");
+    play_a_little_and_quit(p, 12);
+    drop(guard);
+    let mut list = trickling.join().expect("trickling thread");
+    evicted(&mut list, "trickler");
+    took
+}
+
+// ---------------------------------------------------------------- the test
+
+fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else {
+        "(non-text panic)".to_owned()
+    }
+}
+
+/// Runs one scenario, bounded; a failure is returned with the board log it
+/// produced. Afterwards (its connections closed) waits, at most
+/// [`SETTLE`], for the board to log that only the bystander is left.
+fn run(
+    label: &str,
+    lines: &Lines,
+    t: Target,
+    f: fn(Target) -> Duration,
+) -> Result<Duration, String> {
+    println!("--- {label}");
+    let from = lines.len();
+    let start = Instant::now();
+    let result =
+        std::panic::catch_unwind(AssertUnwindSafe(|| bounded(SCENARIO_LIMIT, move || f(t))));
+    let result = match result {
+        Ok(took) => {
+            println!("ok   {label} ({:.2?})", start.elapsed());
+            Ok(took)
+        }
+        Err(p) => {
+            let msg = panic_text(&*p);
+            println!("FAIL {label} ({:.2?}): {msg}", start.elapsed());
+            let log = lines.snapshot();
+            let log = &log[from.min(log.len())..];
+            let tail = &log[log.len().saturating_sub(20)..];
+            Err(format!(
+                "[{label}] {msg}\n    board log during it (last {} of {} lines):\n      {}",
+                tail.len(),
+                log.len(),
+                tail.join("\n      ")
+            ))
+        }
+    };
+    let settled = lines
+        .wait_for_line_from(from, |l| l.contains("sessions: 1 active"), SETTLE)
+        .is_some();
+    if !settled {
+        println!("    (no `sessions: 1 active` in the board log within {SETTLE:?}; going on)");
+    }
+    result
+}
+
+#[test]
+fn board_availability_in_qemu() {
+    let missing = missing_prerequisites();
+    if !missing.is_empty() {
+        let what = missing.join(", ");
+        if std::env::var("CUATRO_REQUIRE_QEMU").as_deref() == Ok("1") {
+            panic!(
+                "CUATRO_REQUIRE_QEMU=1 but the QEMU board availability test cannot run; missing: {what}"
+            );
+        }
+        println!(
+            "SKIPPED board_availability: missing {what} (set CUATRO_REQUIRE_QEMU=1 to make this a failure)"
+        );
+        return;
+    }
+    let board = Board::boot();
+    let t = board.qemu.target;
+    let lines = board.qemu.lines.clone();
+    let wall = Instant::now();
+
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        let bystander = Bystander::start(&t);
+        let holders = run("silent holders", &lines, t, silent_holders);
+        let tricklers = run("tricklers", &lines, t, tricklers);
+        let bystander = bystander.finish();
+        (holders, tricklers, bystander)
+    }));
+    let board_log = board.log.clone();
+    let leftover = board.shut_down();
+    let (holders, tricklers, bystander) = match outcome {
+        Ok(r) => r,
+        Err(p) => std::panic::resume_unwind(p),
+    };
+
+    println!("\n=== board_availability summary ===");
+    let show = |r: &Result<Duration, String>| match r {
+        Ok(d) => format!("{:.2} s", d.as_secs_f64()),
+        Err(_) => "FAILED".to_owned(),
+    };
+    println!("time to a game past silent holders: {}", show(&holders));
+    println!("time to a game past tricklers:      {}", show(&tricklers));
+    match &bystander {
+        Ok(b) => println!(
+            "bystander: {} actions, {} games finished, longest gap {:.2?}, slowest reply {:.2?}, never evicted",
+            b.actions, b.games_finished, b.max_gap, b.max_latency
+        ),
+        Err(e) => println!("bystander: {e}"),
+    }
+    println!("wall time after the boot: {:.1?}", wall.elapsed());
+
+    let mut problems: Vec<String> = [holders.err(), tricklers.err(), bystander.err()]
+        .into_iter()
+        .flatten()
+        .collect();
+    problems.extend(leftover);
+    if problems.is_empty() {
+        let _ = std::fs::remove_file(&board_log);
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problem(s) on the QEMU board (full log kept at {}):\n{}",
+        problems.len(),
+        board_log.display(),
+        problems.join("\n")
+    );
+}
