@@ -15,6 +15,7 @@
 //!   a [`Target`], so any server can be put through them.
 //! - [`Rng`]: a tiny seeded generator (reproducible games).
 
+pub mod board;
 pub mod process;
 pub mod referee;
 pub mod scenarios;

@@ -978,3 +978,45 @@ pub fn replay(addr: SocketAddr, codec: Codec, moves: &[i64]) -> Vec<cuatro_proto
     s.quit();
     boards
 }
+
+/// With every session taken and one "server full" reply still closing (its
+/// client has not closed), a newcomer on either port still hears "server
+/// full": the one spare listener follows demand to the port asked for
+/// (before the availability work, it sat on one port and the other port
+/// refused the connection).
+pub fn spare_listener_follows_demand(t: &Target) {
+    let mut rng = Rng::new(12);
+    // Four players, all on the classic port: the two spare sockets end up
+    // one listening on each port.
+    let mut players: Vec<Refereed> = (0..4)
+        .map(|i| {
+            let mut p = Refereed::connect(t.classic, Codec::Classic, &format!("player {i}"));
+            p.act(Action::NewGame);
+            p
+        })
+        .collect();
+    for codec in [Codec::Compact, Codec::Classic, Codec::Compact] {
+        // A client told "server full" that keeps its end open: its socket
+        // is closing on the board.
+        let mut lingering = Client::connect(t.addr(codec), codec, READ_TIMEOUT).expect("connect");
+        let r = lingering.recv().expect("server_full reply");
+        assert_eq!(r.error, Some(Error::ServerFull), "{codec:?}: {r:?}");
+        // A newcomer on the same port at once: answered, not refused.
+        let mut newcomer = Client::connect(t.addr(codec), codec, READ_TIMEOUT).expect("connect");
+        match newcomer.recv() {
+            Ok(r) => {
+                if let Err(e) = Referee::server_full(&r) {
+                    panic!("{codec:?} newcomer: {e}");
+                }
+            }
+            Err(e) => panic!("{codec:?} newcomer refused while a listener could take it: {e}"),
+        }
+        drop(lingering);
+        for p in &mut players {
+            p.step(&mut rng);
+        }
+    }
+    for p in players {
+        p.quit();
+    }
+}

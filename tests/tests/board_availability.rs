@@ -32,21 +32,18 @@
 //! board image build, if run-qemu has to do it, is not counted).
 
 use cuatro_proto::{Action, Codec, Error, Estado};
-use cuatro_tests::process::{workspace_root, Lines, Spawned};
+use cuatro_tests::board::{missing_prerequisites, panic_text, Board};
+use cuatro_tests::process::Lines;
 use cuatro_tests::referee::Referee;
 use cuatro_tests::{action_frame, bounded, Refereed, Rng, Target, READ_TIMEOUT};
 use host::client::Client;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// The board image build, if run-qemu has to do it, plus the boot.
-const BOARD_READY_TIMEOUT: Duration = Duration::from_secs(900);
 /// Attacking connections per scenario.
 const ATTACKERS: usize = 4;
 /// A player must have a game this soon after its first attempt.
@@ -65,149 +62,6 @@ const BYSTANDER_GAP: Duration = Duration::from_secs(2);
 const SCENARIO_LIMIT: Duration = Duration::from_secs(30);
 /// How long the board may take to log that the attackers' sessions ended.
 const SETTLE: Duration = Duration::from_secs(5);
-
-// ---------------------------------------------------------------- prerequisites
-
-fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|d| {
-            let p = d.join(program);
-            p.is_file()
-                && std::fs::metadata(&p)
-                    .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0)
-                    .unwrap_or(false)
-        })
-    })
-}
-
-/// What is missing to build and boot the board (as in board_qemu.rs).
-fn missing_prerequisites() -> Vec<String> {
-    let mut missing = Vec::new();
-    for program in ["qemu-system-arm", "arm-none-eabi-ld", "python3"] {
-        if !on_path(program) {
-            missing.push(format!("{program} (not on PATH)"));
-        }
-    }
-    for file in ["/usr/bin/rustc", "/usr/bin/cargo"] {
-        if !Path::new(file).is_file() {
-            missing.push(file.to_owned());
-        }
-    }
-    let core = "/usr/lib/rustlib/src/rust/library/core";
-    if !Path::new(core).is_dir() {
-        missing.push(format!("{core} (rust-web-src)"));
-    }
-    missing
-}
-
-// ---------------------------------------------------------------- the board
-
-/// A port base N in 20000..=29997 with N, N+1, N+2 free on 127.0.0.1
-/// (probed by binding them, then released). It starts from another point
-/// than board_qemu.rs's, so the two tests rarely probe the same ports.
-fn free_port_base() -> u16 {
-    let first = 20_000 + ((std::process::id() + 1_500) % 3_000) as u16 * 3;
-    for i in 0..3_000u16 {
-        let base = 20_000 + (first - 20_000 + i * 3) % 9_996;
-        let held: Vec<_> = (0..3)
-            .map_while(|k| TcpListener::bind((Ipv4Addr::LOCALHOST, base + k)).ok())
-            .collect();
-        if held.len() == 3 {
-            return base;
-        }
-    }
-    panic!("no three consecutive free ports in 20000..30000 on 127.0.0.1");
-}
-
-struct Board {
-    qemu: Spawned,
-    log: PathBuf,
-}
-
-impl Board {
-    fn boot() -> Board {
-        let base = free_port_base();
-        let log = std::env::temp_dir().join(format!(
-            "cuatro-board-availability-{}.log",
-            std::process::id()
-        ));
-        let mut cmd = Command::new(workspace_root().join("firmware/mps2-an385/run-qemu"));
-        cmd.args(["--port-base", &base.to_string(), "--ready-timeout", "120"])
-            .arg("--log")
-            .arg(&log);
-        let start = Instant::now();
-        // The ready line is prose; the addresses follow from N.
-        let target = Target {
-            classic: SocketAddr::from((Ipv4Addr::LOCALHOST, base)),
-            compact: SocketAddr::from((Ipv4Addr::LOCALHOST, base + 1)),
-        };
-        let qemu = Spawned::start_with(cmd, BOARD_READY_TIMEOUT, move |line| {
-            line.contains(&format!("127.0.0.1:{base} "))
-                .then_some(target)
-        });
-        println!(
-            "board ready in {:.1?} on 127.0.0.1:{base}..{} ({})",
-            start.elapsed(),
-            base + 2,
-            qemu.ready_line
-        );
-        Board { qemu, log }
-    }
-
-    /// Kills run-qemu (QEMU dies with it: `setpriv --pdeathsig`) and makes
-    /// sure that QEMU and the log relay, found by our own log file in their
-    /// command lines, are gone. Returns what had to be killed, if anything.
-    /// The log file is left for the caller.
-    fn shut_down(self) -> Option<String> {
-        let needle = self.log.display().to_string();
-        drop(self.qemu);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let mut left = board_processes(&needle);
-        while !left.is_empty() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(100));
-            left = board_processes(&needle);
-        }
-        if left.is_empty() {
-            return None;
-        }
-        let what = format!("{left:?}");
-        for (pid, _) in left {
-            // SAFETY: kill(2) on a process run-qemu started for this test
-            // (matched by our own log file in its command line).
-            unsafe {
-                libc::kill(pid, libc::SIGKILL);
-            }
-        }
-        Some(format!(
-            "still running 10 s after run-qemu was killed (now killed): {what}"
-        ))
-    }
-}
-
-/// Live (non-zombie) processes whose command line contains `needle`.
-fn board_processes(needle: &str) -> Vec<(i32, String)> {
-    let mut found = Vec::new();
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return found;
-    };
-    for entry in dir.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-        if cmdline.contains(needle) {
-            found.push((pid, cmdline.trim_end().to_owned()));
-        }
-    }
-    found
-}
 
 // ---------------------------------------------------------------- the bystander
 
@@ -540,19 +394,6 @@ fn tricklers(t: Target) -> Duration {
 
 // ---------------------------------------------------------------- the test
 
-fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else {
-        "(non-text panic)".to_owned()
-    }
-}
-
-/// Runs one scenario, bounded; a failure is returned with the board log it
-/// produced. Afterwards (its connections closed) waits, at most
-/// [`SETTLE`], for the board to log that only the bystander is left.
 fn run(
     label: &str,
     lines: &Lines,
@@ -607,7 +448,7 @@ fn board_availability_in_qemu() {
         );
         return;
     }
-    let board = Board::boot();
+    let board = Board::boot("board-availability", 1_500);
     let t = board.qemu.target;
     let lines = board.qemu.lines.clone();
     let wall = Instant::now();

@@ -15,190 +15,25 @@
 //! label and the board log it produced, and the others still run.
 
 use cuatro_proto::Codec;
-use cuatro_tests::process::{bin, run_with_stdin, workspace_root, Lines, Spawned};
+use cuatro_tests::board::{missing_prerequisites, panic_text, qemu_running, Board};
+use cuatro_tests::process::{bin, run_with_stdin, workspace_root, Lines};
 use cuatro_tests::scenarios as s;
 use cuatro_tests::scripts::{
     check_lecture_output, check_play_output as check_play, lecture_script, play_script,
 };
 use cuatro_tests::{bounded, Refereed, Rng, Target, CODECS};
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::panic::AssertUnwindSafe;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// The first build of the board image can take a minute or more (2 cores,
-/// other builds running): the whole start, build included, is bounded by this.
-const BOARD_READY_TIMEOUT: Duration = Duration::from_secs(900);
 /// How long a run of a client program (cuatro play, cliente.py) may take.
 const RUN_LIMIT: Duration = Duration::from_secs(120);
 /// How long the board's log may take to show a line (the relay is `tail -f`).
 const LOG_WAIT: Duration = Duration::from_secs(15);
 /// The board's upload storage (PSRAM).
 const STORAGE: usize = 16 * 1024 * 1024;
-
-// ---------------------------------------------------------------- prerequisites
-
-fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|d| {
-            let p = d.join(program);
-            p.is_file()
-                && std::fs::metadata(&p)
-                    .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0)
-                    .unwrap_or(false)
-        })
-    })
-}
-
-/// What is missing to build and boot the board.
-fn missing_prerequisites() -> Vec<String> {
-    let mut missing = Vec::new();
-    for program in ["qemu-system-arm", "arm-none-eabi-ld", "python3"] {
-        if !on_path(program) {
-            missing.push(format!("{program} (not on PATH)"));
-        }
-    }
-    for file in ["/usr/bin/rustc", "/usr/bin/cargo"] {
-        if !Path::new(file).is_file() {
-            missing.push(file.to_owned());
-        }
-    }
-    let core = "/usr/lib/rustlib/src/rust/library/core";
-    if !Path::new(core).is_dir() {
-        missing.push(format!("{core} (rust-web-src)"));
-    }
-    missing
-}
-
-// ---------------------------------------------------------------- the board
-
-/// A port base N in 20000..=29997 with N, N+1, N+2 free on 127.0.0.1
-/// (probed by binding them, then released), starting from one the pid picks.
-fn free_port_base() -> u16 {
-    let first = 20_000 + (std::process::id() % 3_000) as u16 * 3;
-    for i in 0..3_000u16 {
-        let base = 20_000 + (first - 20_000 + i * 3) % 9_996;
-        let held: Vec<_> = (0..3)
-            .map_while(|k| TcpListener::bind((Ipv4Addr::LOCALHOST, base + k)).ok())
-            .collect();
-        if held.len() == 3 {
-            return base;
-        }
-    }
-    panic!("no three consecutive free ports in 20000..30000 on 127.0.0.1");
-}
-
-struct Board {
-    qemu: Spawned,
-    base: u16,
-    log: PathBuf,
-}
-
-impl Board {
-    fn boot() -> Board {
-        let base = free_port_base();
-        let log =
-            std::env::temp_dir().join(format!("cuatro-board-qemu-{}.log", std::process::id()));
-        let mut cmd = Command::new(workspace_root().join("firmware/mps2-an385/run-qemu"));
-        cmd.args(["--port-base", &base.to_string(), "--ready-timeout", "120"])
-            .arg("--log")
-            .arg(&log);
-        let start = Instant::now();
-        // run-qemu's ready line is prose (`ready: cuatro on QEMU ... at
-        // 127.0.0.1:N (classic JSON), ...`): the addresses follow from N.
-        let target = Target {
-            classic: SocketAddr::from((Ipv4Addr::LOCALHOST, base)),
-            compact: SocketAddr::from((Ipv4Addr::LOCALHOST, base + 1)),
-        };
-        let qemu = Spawned::start_with(cmd, BOARD_READY_TIMEOUT, move |line| {
-            line.contains(&format!("127.0.0.1:{base} "))
-                .then_some(target)
-        });
-        println!(
-            "board ready in {:.1?} on 127.0.0.1:{base}..{} ({})",
-            start.elapsed(),
-            base + 2,
-            qemu.ready_line
-        );
-        Board { qemu, base, log }
-    }
-
-    fn upload_addr(&self) -> SocketAddr {
-        SocketAddr::from((Ipv4Addr::LOCALHOST, self.base + 2))
-    }
-
-    /// What identifies the processes of this board (QEMU and run-qemu's
-    /// log relay) in their command lines: our own log file.
-    fn needle(&self) -> String {
-        self.log.display().to_string()
-    }
-
-    /// Kills run-qemu the way a failing test does (the `Spawned` drop:
-    /// SIGKILL, no cleanup of its own) and checks that QEMU and the log
-    /// relay die with it. Returns what is left, if anything.
-    fn shut_down(self) -> Option<String> {
-        let needle = self.needle();
-        drop(self.qemu);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let mut left = board_processes(&needle);
-        while !left.is_empty() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(100));
-            left = board_processes(&needle);
-        }
-        if left.is_empty() {
-            println!("run-qemu killed; no QEMU (nor log relay) left");
-            let _ = std::fs::remove_file(&self.log);
-            return None;
-        }
-        let what = format!("{left:?}");
-        for (pid, _) in left {
-            // SAFETY: kill(2) on a process run-qemu started for this test
-            // (matched by our own log file in its command line).
-            unsafe {
-                libc::kill(pid, libc::SIGKILL);
-            }
-        }
-        Some(format!(
-            "still running 10 s after run-qemu was killed (now killed): {what}"
-        ))
-    }
-}
-
-/// Live (non-zombie) processes whose command line contains `needle`, with
-/// their command lines.
-fn board_processes(needle: &str) -> Vec<(i32, String)> {
-    let mut found = Vec::new();
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return found;
-    };
-    for entry in dir.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        // A zombie's command line reads empty.
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-        if cmdline.contains(needle) {
-            found.push((pid, cmdline.trim_end().to_owned()));
-        }
-    }
-    found
-}
-
-/// Whether this board's QEMU is still running.
-fn qemu_running(needle: &str) -> bool {
-    board_processes(needle)
-        .iter()
-        .any(|(_, cmd)| cmd.contains("qemu-system-arm"))
-}
 
 // ---------------------------------------------------------------- scenario runner
 
@@ -208,16 +43,6 @@ struct Runner {
     needle: String,
     failures: Vec<String>,
     passed: Vec<(String, Duration)>,
-}
-
-fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else {
-        "(non-text panic)".to_owned()
-    }
 }
 
 impl Runner {
@@ -526,7 +351,7 @@ fn board_in_qemu_end_to_end() {
     let wall = Instant::now();
     // The host binaries first, so their build does not count in a scenario.
     bin("cuatro");
-    let board = Board::boot();
+    let board = Board::boot("board-qemu", 0);
     let t = board.qemu.target;
     let lines = board.qemu.lines.clone();
     println!("board log: {}", board.log.display());
@@ -566,6 +391,9 @@ fn board_in_qemu_end_to_end() {
     }
     if high_water.is_none() {
         problems.push("no `stack high-water=` line in the board log".into());
+    }
+    if problems.is_empty() {
+        let _ = std::fs::remove_file(&board_log);
     }
     assert!(
         problems.is_empty(),

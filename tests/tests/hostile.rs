@@ -166,3 +166,9 @@ fn connection_churn() {
         s::churn(&t, 200, &[0, 1, 2, 3])
     });
 }
+
+#[test]
+fn spare_listener_follows_demand() {
+    let (_sim, t) = in_process_sim(24, None);
+    s::spare_listener_follows_demand(&t);
+}

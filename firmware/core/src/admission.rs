@@ -124,7 +124,6 @@ mod tests {
         let s = session();
         assert!(!s.evictable(1_000 + 4_999, &P));
         assert!(s.evictable(1_000 + 5_000, &P));
-        assert_eq!(s.evictable_at(&P), 6_000);
     }
 
     #[test]

@@ -235,12 +235,13 @@ impl Guard {
             }
             return Verdict::Pass;
         };
-        let track = self.find(&seg.peer);
+        // Only SYNs and RSTs are looked at further: the data path pays for
+        // the header parse alone.
         if seg.syn && !seg.ack {
             if is_open(&seg.peer) {
                 // A duplicate of a handshake under way, or (RFC 5961 §4) a
                 // SYN on a synchronized connection: challenge the latter.
-                if let Some(i) = track {
+                if let Some(i) = self.find(&seg.peer) {
                     if self
                         .tracks
                         .get(i)
@@ -264,7 +265,7 @@ impl Guard {
             return Verdict::PassSyn;
         }
         if seg.rst {
-            if let Some(i) = track {
+            if let Some(i) = self.find(&seg.peer) {
                 let Some(t) = self.tracks.get(i).and_then(|t| *t) else {
                     return Verdict::Pass;
                 };

@@ -601,10 +601,10 @@ impl<'a, S: Storage> Server<'a, S> {
 
     /// The ports whose SYNs must wait for a listener: no idle listener
     /// there, but a socket that [`Server::make_listener`] can turn into one.
-    fn hold_ports(&self) -> ([u16; 3], usize) {
+    fn hold_ports(&self) -> ([u16; SERVICE_PORTS], usize) {
         let base = self.config.port_base;
         let game = [base, base.wrapping_add(1)];
-        let mut out = ([0u16; 3], 0usize);
+        let mut out = ([0u16; SERVICE_PORTS], 0usize);
         let mut push = |port: u16| {
             if let Some(p) = out.0.get_mut(out.1) {
                 *p = port;
@@ -651,8 +651,7 @@ impl<'a, S: Storage> Server<'a, S> {
             return None;
         }
         let since = slot.half_open_since.unwrap_or(now);
-        let answered = peer(socket).is_some_and(|p| self.guard.tracks(&p));
-        (answered || since < now).then_some(since)
+        (answered(self.guard, socket) || since < now).then_some(since)
     }
 
     /// Turns a socket into an idle listener on `port` for a held SYN: a
@@ -966,8 +965,7 @@ impl<'a, S: Storage> Server<'a, S> {
             }
             State::SynReceived => {
                 let since = since.unwrap_or(now);
-                let answered = peer(socket).is_some_and(|p| self.guard.tracks(&p));
-                let limit = if answered {
+                let limit = if answered(self.guard, socket) {
                     self.config.admission.half_open_answered
                 } else {
                     self.config.admission.half_open
@@ -1348,6 +1346,14 @@ fn release(sessions: &mut [Option<Session>], k: usize) {
         *entry = None;
     }
 }
+
+/// Whether a handshake's SYN-ACK went out (the guard has seen it).
+fn answered(guard: &Guard, socket: &tcp::Socket) -> bool {
+    peer(socket).is_some_and(|p| guard.tracks(&p))
+}
+
+/// TCP ports the server listens on: classic, compact, upload.
+const SERVICE_PORTS: usize = 3;
 
 /// Upper bound on stack/session rounds per poll.
 const MAX_ROUNDS: usize = 8;

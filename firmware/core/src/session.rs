@@ -159,24 +159,6 @@ impl Session {
         silent_newcomer || stuck_frame || gone_quiet
     }
 
-    /// The earliest time at which [`Session::evictable`] turns true, if it
-    /// is false now (milliseconds).
-    pub fn evictable_at(&self, policy: &Admission) -> u64 {
-        let mut at = self
-            .last_action_ms
-            .saturating_add(policy.player_grace.total_millis());
-        if !self.acted {
-            at = at.min(
-                self.connected_ms
-                    .saturating_add(policy.first_action.total_millis()),
-            );
-        }
-        if let Some(t) = self.frame_started_ms {
-            at = at.min(t.saturating_add(policy.frame_deadline.total_millis()));
-        }
-        at
-    }
-
     /// Whether a frame is partly received.
     pub fn mid_frame(&self) -> bool {
         !self.decoder.is_idle()
