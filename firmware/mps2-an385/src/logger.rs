@@ -1,51 +1,158 @@
-//! `log` over UART0: `[   s.mmm] LEVEL message`, one line per record.
+//! The board's log over UART0, one line per record:
+//! `[   s.mmm] LEVEL message`.
+//!
+//! Written without `core::fmt`: a [`Line`] writes strings, decimal and hex
+//! numbers, IPv4 and MAC addresses straight to the UART. `core::fmt`, the
+//! `log` crate's record machinery and the `Display` impls they link cost
+//! 5.9 KB of flash on this board (measured 2026-12-02: 54 292 B with
+//! `log`, 48 380 B with every record compiled out); this writer costs a
+//! few hundred bytes.
+//!
+//! ```ignore
+//! logger::info().s("sessions: ").dec(active).s(" active").end();
+//! ```
 
 use crate::clock;
 use crate::uart::Uart;
-use core::fmt::Write;
-use log::{Level, LevelFilter, Log, Metadata, Record};
+use smoltcp::wire::Ipv4Address;
 
-/// Most verbose level written (debug: the core's connection events).
-pub const LEVEL: LevelFilter = LevelFilter::Debug;
+/// Severity, written after the timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// The board cannot go on.
+    Error,
+    /// Something refused or failed; the board goes on.
+    Warn,
+    /// Normal events.
+    Info,
+}
 
-struct UartLogger;
-
-static LOGGER: UartLogger = UartLogger;
-
-impl Log for UartLogger {
-    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        metadata.level() <= LEVEL
-    }
-
-    fn log(&self, record: &Record<'_>) {
-        if !self.enabled(record.metadata()) {
-            return;
-        }
-        let ms = clock::millis();
-        let level = match record.level() {
+impl Level {
+    fn tag(self) -> &'static str {
+        match self {
             Level::Error => "ERROR",
             Level::Warn => "WARN ",
             Level::Info => "INFO ",
-            Level::Debug => "DEBUG",
-            Level::Trace => "TRACE",
-        };
-        let mut uart = Uart::uart0();
-        // The UART never fails a write.
-        let _ = writeln!(
-            uart,
-            "[{:>4}.{:03}] {level} {}",
-            ms / 1000,
-            ms % 1000,
-            record.args()
-        );
+        }
     }
-
-    fn flush(&self) {}
 }
 
-/// Installs the logger (UART0 must be initialised).
-pub fn init() {
-    // Fails only if a logger is already installed: then keep that one.
-    let _ = log::set_logger(&LOGGER);
-    log::set_max_level(LEVEL);
+/// Width of the seconds field of the timestamp (right-aligned).
+const SECONDS_WIDTH: usize = 4;
+/// Most decimal digits of a `u32`.
+const U32_DIGITS: usize = 10;
+
+/// One log line being written: its prefix is out when it starts, its
+/// newline when [`Line::end`] is called.
+#[must_use = "a log line ends with .end()"]
+pub struct Line(Uart);
+
+/// Starts an `ERROR` line.
+pub fn error() -> Line {
+    Line::start(Level::Error)
+}
+
+/// Starts a `WARN` line.
+pub fn warn() -> Line {
+    Line::start(Level::Warn)
+}
+
+/// Starts an `INFO` line.
+pub fn info() -> Line {
+    Line::start(Level::Info)
+}
+
+impl Line {
+    /// Writes `[   s.mmm] LEVEL ` (board time since boot).
+    pub fn start(level: Level) -> Line {
+        let ms = clock::millis();
+        Line(Uart::uart0())
+            .s("[")
+            .padded(ms / 1000, SECONDS_WIDTH, b' ')
+            .s(".")
+            .padded(ms % 1000, 3, b'0')
+            .s("] ")
+            .s(level.tag())
+            .s(" ")
+    }
+
+    /// A string.
+    pub fn s(self, s: &str) -> Line {
+        self.0.write_bytes(s.as_bytes());
+        self
+    }
+
+    /// A number in decimal.
+    pub fn dec(self, n: impl Into<u32>) -> Line {
+        self.padded(n.into(), 1, b' ')
+    }
+
+    /// A `usize` in decimal (saturating at `u32::MAX`, which this board's
+    /// 32-bit `usize` never exceeds).
+    pub fn size(self, n: usize) -> Line {
+        self.dec(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    /// A number as 8 lowercase hex digits, without a prefix.
+    pub fn hex8(self, n: u32) -> Line {
+        let mut digits = [0u8; 8];
+        for (i, d) in digits.iter_mut().enumerate() {
+            *d = hex_digit(n >> (28 - 4 * i));
+        }
+        self.bytes(&digits)
+    }
+
+    /// An IPv4 address, dotted.
+    pub fn ip(self, a: Ipv4Address) -> Line {
+        let [a, b, c, d] = a.octets();
+        self.dec(a).s(".").dec(b).s(".").dec(c).s(".").dec(d)
+    }
+
+    /// A MAC address, `aa-bb-cc-dd-ee-ff` (smoltcp's `Display` form).
+    pub fn mac(self, mac: [u8; 6]) -> Line {
+        let mut out = [b'-'; 17];
+        for (pair, byte) in out.chunks_mut(3).zip(mac) {
+            if let [hi, lo, ..] = pair {
+                *hi = hex_digit(u32::from(byte) >> 4);
+                *lo = hex_digit(u32::from(byte));
+            }
+        }
+        self.bytes(&out)
+    }
+
+    /// Ends the line.
+    pub fn end(self) {
+        self.0.write_bytes(b"\n");
+    }
+
+    fn bytes(self, b: &[u8]) -> Line {
+        self.0.write_bytes(b);
+        self
+    }
+
+    /// `n` in decimal, at least `width` characters, left-filled with `fill`.
+    fn padded(self, mut n: u32, width: usize, fill: u8) -> Line {
+        let mut buf = [fill; U32_DIGITS];
+        let mut start = buf.len();
+        loop {
+            start -= 1;
+            if let Some(d) = buf.get_mut(start) {
+                *d = b'0' + (n % 10) as u8;
+            }
+            n /= 10;
+            if n == 0 || start == 0 {
+                break;
+            }
+        }
+        let start = start.min(buf.len().saturating_sub(width));
+        self.bytes(buf.get(start..).unwrap_or_default())
+    }
+}
+
+/// The low nibble of `n` as a lowercase hex digit.
+fn hex_digit(n: u32) -> u8 {
+    match (n & 0xf) as u8 {
+        d @ 0..=9 => b'0' + d,
+        d => b'a' + (d - 10),
+    }
 }

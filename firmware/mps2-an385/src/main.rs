@@ -13,7 +13,6 @@ mod stack;
 mod storage;
 mod uart;
 
-use core::fmt::Write;
 use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicBool, Ordering};
 use cortex_m::interrupt::InterruptNumber;
@@ -21,7 +20,6 @@ use cortex_m::peripheral::{NVIC, SCB};
 use cortex_m_rt::{entry, exception, ExceptionFrame};
 use cuatro_core::server::{Config, Duration, Instant, Server, ServerMemory, Stats};
 use lan9118::{Buffers, Lan9118, Mmio};
-use log::{error, info, warn};
 use smoltcp::wire::{EthernetAddress, Ipv4Address, Ipv4Cidr};
 
 /// LAN9118 register window.
@@ -65,44 +63,49 @@ fn main() -> ! {
 
     stack::paint();
     uart::Uart::uart0().init(clock::CORE_CLOCK_HZ);
-    logger::init();
     let Some(mut core) = cortex_m::Peripherals::take() else {
-        halt(format_args!("core peripherals already taken"));
+        halt(|l| l.s("core peripherals already taken"));
     };
     clock::start(&mut core.SYST);
-    info!(
-        "cuatro {} on mps2-an385 (Cortex-M3, {} MHz)",
-        env!("CARGO_PKG_VERSION"),
-        clock::CORE_CLOCK_HZ / 1_000_000
-    );
+    logger::info()
+        .s(concat!(
+            "cuatro ",
+            env!("CARGO_PKG_VERSION"),
+            " on mps2-an385 (Cortex-M3, "
+        ))
+        .dec(clock::CORE_CLOCK_HZ / 1_000_000)
+        .s(" MHz)")
+        .end();
 
     // SAFETY: the LAN9118's window; this is its only user.
     let regs = unsafe { Mmio::new(LAN9118_BASE) };
     let mut nic = match Lan9118::new(regs, NIC_BUFFERS) {
         Ok(nic) => nic,
-        Err(e) => halt(format_args!("{e}")),
+        Err(e) => halt_nic(e),
     };
     let mut mac = nic.mac_address();
     if !EthernetAddress(mac).is_unicast() || mac == [0; 6] {
-        warn!(
-            "no MAC address in the chip; using {}",
-            EthernetAddress(FALLBACK_MAC)
-        );
+        logger::warn()
+            .s("no MAC address in the chip; using ")
+            .mac(FALLBACK_MAC)
+            .end();
         if let Err(e) = nic.set_mac_address(FALLBACK_MAC) {
-            halt(format_args!("{e}"));
+            halt_nic(e);
         }
         mac = FALLBACK_MAC;
     }
-    info!(
-        "LAN9118 id={:#010x} mac={} link={}",
-        nic.chip_id(),
-        EthernetAddress(mac),
-        match nic.link_up() {
+    logger::info()
+        .s("LAN9118 id=0x")
+        .hex8(nic.chip_id())
+        .s(" mac=")
+        .mac(mac)
+        .s(" link=")
+        .s(match nic.link_up() {
             Some(true) => "up",
             Some(false) => "down",
             None => "?",
-        }
-    );
+        })
+        .end();
 
     let mut config = Config::new(EthernetAddress(mac), Ipv4Cidr::new(IP, PREFIX_LEN));
     config.gateway = Some(GATEWAY);
@@ -114,7 +117,13 @@ fn main() -> ! {
     #[cfg(feature = "dhcp")]
     {
         config.dhcp = true;
-        info!("dhcp: asking for an address (static {IP}/{PREFIX_LEN} until then)");
+        logger::info()
+            .s("dhcp: asking for an address (static ")
+            .ip(IP)
+            .s("/")
+            .dec(PREFIX_LEN)
+            .s(" until then)")
+            .end();
     }
 
     let mut clock = clock::Clock::new();
@@ -125,26 +134,29 @@ fn main() -> ! {
     // SAFETY: the handler (DefaultHandler below) only masks the line and
     // sets a flag; no critical section relies on it staying masked.
     unsafe { NVIC::unmask(LAN9118_IRQ) };
-    info!(
-        "listening on {}:{} ({}), :{} ({}), :{} (upload, {} bytes), gateway {}",
-        IP,
-        PORT_BASE,
+    logger::info()
+        .s("listening on ")
+        .ip(IP)
+        .s(":")
+        .dec(PORT_BASE)
         // A codec left out of the build resets every connection to its port.
-        if cfg!(feature = "classic") {
-            "classic"
+        .s(if cfg!(feature = "classic") {
+            " (classic), :"
         } else {
-            "classic off"
-        },
-        PORT_BASE.wrapping_add(1),
-        if cfg!(feature = "compact") {
-            "compact"
+            " (classic off), :"
+        })
+        .dec(PORT_BASE.wrapping_add(1))
+        .s(if cfg!(feature = "compact") {
+            " (compact), :"
         } else {
-            "compact off"
-        },
-        PORT_BASE.wrapping_add(2),
-        storage::UPLOAD_CAPACITY,
-        GATEWAY
-    );
+            " (compact off), :"
+        })
+        .dec(PORT_BASE.wrapping_add(2))
+        .s(" (upload, ")
+        .size(storage::UPLOAD_CAPACITY)
+        .s(" bytes), gateway ")
+        .ip(GATEWAY)
+        .end();
 
     let mut reported_stack = 0;
     let mut next_stack_check = clock.now();
@@ -166,8 +178,18 @@ fn main() -> ! {
             let lease = server.lease();
             if lease != last_lease {
                 match lease {
-                    Some(cidr) => info!("dhcp lease {cidr}"),
-                    None => warn!("dhcp lease lost; static {IP}/{PREFIX_LEN}"),
+                    Some(cidr) => logger::info()
+                        .s("dhcp lease ")
+                        .ip(cidr.address())
+                        .s("/")
+                        .dec(cidr.prefix_len())
+                        .end(),
+                    None => logger::warn()
+                        .s("dhcp lease lost; static ")
+                        .ip(IP)
+                        .s("/")
+                        .dec(PREFIX_LEN)
+                        .end(),
                 }
                 last_lease = lease;
             }
@@ -184,7 +206,7 @@ fn main() -> ! {
             let used = stack::high_water();
             if used != reported_stack {
                 reported_stack = used;
-                info!("stack high-water={used}");
+                logger::info().s("stack high-water=").size(used).end();
             }
         }
 
@@ -201,19 +223,33 @@ fn main() -> ! {
 
 fn log_stats(now: &Stats, before: &Stats) {
     if now.rejected != before.rejected {
-        warn!("server full: refused a client ({} so far)", now.rejected);
+        logger::warn()
+            .s("server full: refused a client (")
+            .dec(now.rejected)
+            .s(" so far)")
+            .end();
     }
     if now.timed_out != before.timed_out {
-        info!("session idle: closed ({} so far)", now.timed_out);
+        logger::info()
+            .s("session idle: closed (")
+            .dec(now.timed_out)
+            .s(" so far)")
+            .end();
     }
     if now.uploads_failed != before.uploads_failed {
-        warn!("uploads failed: {}", now.uploads_failed);
+        logger::warn()
+            .s("uploads failed: ")
+            .dec(now.uploads_failed)
+            .end();
     }
     if now.accepted != before.accepted || now.active != before.active {
-        info!(
-            "sessions: {} active, {} since boot",
-            now.active, now.accepted
-        );
+        logger::info()
+            .s("sessions: ")
+            .dec(now.active)
+            .s(" active, ")
+            .dec(now.accepted)
+            .s(" since boot")
+            .end();
     }
 }
 
@@ -237,13 +273,39 @@ fn sleep_until(clock: &mut clock::Clock, deadline: Instant) {
     }
 }
 
-/// Logs why the board cannot run and sleeps forever.
-fn halt(why: core::fmt::Arguments<'_>) -> ! {
-    error!("halted: {why}");
+/// Logs why the board cannot run (`what` writes the reason into the
+/// line) and sleeps forever.
+fn halt(what: impl FnOnce(logger::Line) -> logger::Line) -> ! {
+    what(logger::error().s("halted: ")).end();
     loop {
         cortex_m::asm::wfi();
     }
 }
+
+/// [`halt`] for a LAN9118 that cannot be brought up.
+fn halt_nic(e: lan9118::Error) -> ! {
+    halt(|l| match e {
+        lan9118::Error::NotFound(v) => l.s(e.message()).s(": BYTE_TEST reads 0x").hex8(v),
+        _ => l.s(e.message()),
+    })
+}
+
+/// External interrupt lines of the AN385's Cortex-M3 (QEMU's `mps2-an385`
+/// and the FPGA image both configure 32).
+pub const IRQ_LINES: usize = 32;
+
+extern "C" {
+    /// [`DefaultHandler`] below, by its link name.
+    fn DefaultHandler();
+}
+
+/// The interrupt part of the vector table: every line goes to
+/// [`DefaultHandler`]. cortex-m-rt's generic table (no `device` feature)
+/// has 240 entries: 832 bytes of flash this board never uses.
+#[link_section = ".vector_table.interrupts"]
+#[no_mangle]
+#[used]
+pub static __INTERRUPTS: [unsafe extern "C" fn(); IRQ_LINES] = [DefaultHandler; IRQ_LINES];
 
 /// Every external interrupt lands here (no PAC, so no per-IRQ vectors).
 #[exception]
@@ -261,13 +323,13 @@ unsafe fn DefaultHandler(irqn: i16) {
 
 #[exception]
 unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
-    let mut uart = uart::Uart::uart0();
-    let _ = writeln!(
-        uart,
-        "hard fault: pc={:#010x} lr={:#010x}; resetting",
-        frame.pc(),
-        frame.lr()
-    );
+    logger::error()
+        .s("hard fault: pc=0x")
+        .hex8(frame.pc())
+        .s(" lr=0x")
+        .hex8(frame.lr())
+        .s("; resetting")
+        .end();
     SCB::sys_reset()
 }
 
@@ -276,17 +338,14 @@ unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     cortex_m::interrupt::disable();
-    let mut uart = uart::Uart::uart0();
-    // The location only: formatting the message would link every Debug
-    // impl a core panic can print (kilobytes of flash for a message that
-    // must never appear).
-    match info.location() {
-        Some(at) => {
-            let _ = writeln!(uart, "panic at {}:{}; resetting", at.file(), at.line());
-        }
-        None => {
-            let _ = writeln!(uart, "panic; resetting");
-        }
-    }
+    // The location only: formatting the message would link core::fmt and
+    // every Debug impl a core panic can print (kilobytes of flash for a
+    // message that must never appear).
+    let line = logger::error().s("panic");
+    let line = match info.location() {
+        Some(at) => line.s(" at ").s(at.file()).s(":").dec(at.line()),
+        None => line,
+    };
+    line.s("; resetting").end();
     SCB::sys_reset()
 }

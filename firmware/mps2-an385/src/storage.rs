@@ -3,8 +3,8 @@
 //! `upload n=<n> bytes=<len> crc32=<8 hex digits>` (CRC-32 IEEE 802.3, as
 //! zlib's `crc32`), so a test can check it without reading the memory.
 
+use crate::logger;
 use cuatro_core::upload::{Storage, StorageError};
-use log::{info, warn};
 
 /// Base of the PSRAM region (AN385 memory map; QEMU's `mps2.psram`).
 pub const PSRAM_BASE: usize = 0x2100_0000;
@@ -81,13 +81,22 @@ impl Storage for PsramStorage {
     fn begin(&mut self, len: u32) -> Result<(), StorageError> {
         let len = len as usize;
         if len > UPLOAD_CAPACITY {
-            warn!("upload refused: {len} bytes > {UPLOAD_CAPACITY}");
+            logger::warn()
+                .s("upload refused: ")
+                .size(len)
+                .s(" bytes > ")
+                .size(UPLOAD_CAPACITY)
+                .end();
             return Err(StorageError::TooLarge);
         }
         self.expected = len;
         self.len = 0;
         self.crc = !0;
-        info!("upload started: {len} bytes");
+        logger::info()
+            .s("upload started: ")
+            .size(len)
+            .s(" bytes")
+            .end();
         Ok(())
     }
 
@@ -111,18 +120,25 @@ impl Storage for PsramStorage {
         let crc = !self.crc;
         self.last = Some((self.len, crc));
         self.completed = self.completed.wrapping_add(1);
-        info!(
-            "upload n={} bytes={} crc32={crc:08x}",
-            self.completed, self.len
-        );
+        logger::info()
+            .s("upload n=")
+            .dec(self.completed)
+            .s(" bytes=")
+            .size(self.len)
+            .s(" crc32=")
+            .hex8(crc)
+            .end();
         Ok(())
     }
 
     fn abort(&mut self) {
-        warn!(
-            "upload failed after {} of {} bytes",
-            self.len, self.expected
-        );
+        logger::warn()
+            .s("upload failed after ")
+            .size(self.len)
+            .s(" of ")
+            .size(self.expected)
+            .s(" bytes")
+            .end();
         self.len = 0;
         self.expected = 0;
         self.crc = !0;

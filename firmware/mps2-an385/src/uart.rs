@@ -1,7 +1,6 @@
 //! UART0 of the AN385 (an Arm CMSDK APB UART): a blocking, transmit-only
 //! writer for the log. QEMU connects it to `-serial`.
 
-use core::fmt;
 use core::ptr::{read_volatile, write_volatile};
 
 /// UART0's register window.
@@ -63,12 +62,5 @@ impl Uart {
     fn write_reg(&self, off: usize, v: u32) {
         // SAFETY: as in read_reg.
         unsafe { write_volatile((self.base + off) as *mut u32, v) }
-    }
-}
-
-impl fmt::Write for Uart {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.write_bytes(s.as_bytes());
-        Ok(())
     }
 }

@@ -20,16 +20,19 @@
 //! linear pre-scan checks syntax and nesting depth before any value is
 //! decoded, and strings are unescaped into a small stack buffer.
 
+mod json;
 mod mensaje;
+#[cfg(test)]
+mod oracle_tests;
 mod scan;
 #[cfg(test)]
 mod tests;
 
-use crate::message::{Action, Board, Estado, Reply};
+use crate::message::{Action, Board, Estado, Reply, COLS, ROWS};
 use crate::write::Cursor;
 use crate::Error;
 use serde::de::{self, Deserializer, Visitor};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json_core::de::Error as JsonError;
 
 /// Deepest JSON nesting accepted (objects and arrays count alike; a plain
@@ -102,31 +105,24 @@ pub fn decode_action(payload: &[u8]) -> Result<Action, Error> {
     let tipo = tipo.ok_or(Error::MissingField)?;
     let tipo = payload.get(tipo.0..tipo.1).ok_or(Error::InvalidJson)?;
     let mut scratch = [0u8; UNESCAPE_CAP];
-    let tipo = match serde_json_core::from_slice_escaped::<Tipo>(tipo, &mut scratch) {
-        Ok((tipo, _)) => tipo,
-        Err(JsonError::InvalidType) => return Err(Error::WrongType),
-        Err(JsonError::EscapedStringIsTooLong) => return Err(Error::StringTooLong),
-        // A valid JSON string we cannot unescape (`\ud83d\ude00`): it names
-        // no action of ours anyway.
-        Err(_) => return Err(Error::UnknownTipo),
+    let tipo = match json::unescape(tipo, &mut scratch) {
+        Ok(b"\\juego_nuevo") => Tipo::NewGame,
+        Ok(b"\\jugada") => Tipo::Move,
+        Ok(b"\\salir") => Tipo::Quit,
+        // Also a `\u` escape of a surrogate (`\ud83d\ude00`): it names no
+        // action of ours anyway.
+        Ok(_) | Err(json::Unescape::Surrogate) => return Err(Error::UnknownTipo),
+        Err(json::Unescape::NotAString) => return Err(Error::WrongType),
+        Err(json::Unescape::TooLong) => return Err(Error::StringTooLong),
     };
 
     match tipo {
         Tipo::NewGame => Ok(Action::NewGame),
         Tipo::Quit => Ok(Action::Quit),
-        Tipo::Unknown => Err(Error::UnknownTipo),
         Tipo::Move => {
             let data = data.ok_or(Error::MissingField)?;
             let data = payload.get(data.0..data.1).ok_or(Error::InvalidJson)?;
-            match serde_json_core::from_slice::<i64>(data) {
-                Ok((column, _)) => Ok(Action::Move(column)),
-                // The syntax is already checked: an invalid number here is
-                // an integer too long for i64.
-                Err(JsonError::InvalidNumber) => Err(Error::NumberOutOfRange),
-                // Strings, literals, containers, and numbers with a
-                // fraction or exponent (parsing stops at the `.`/`e`).
-                Err(_) => Err(Error::WrongType),
-            }
+            json::integer(data).map(Action::Move)
         }
     }
 }
@@ -173,14 +169,30 @@ pub fn encode_reply(reply: &Reply, out: &mut [u8]) -> Result<usize, Error> {
         .get(..len)
         .and_then(|t| core::str::from_utf8(t).ok())
         .unwrap_or("");
-    let wire = WireReply {
-        mensaje,
-        continuar: reply.continuar,
-        estado: reply.estado,
-        tablero: &reply.tablero,
-        error: reply.error.map(Error::code),
-    };
-    serde_json_core::to_slice(&wire, out).map_err(|_| Error::BufferTooSmall)
+    let mut w = Cursor::new(out);
+    w.str("{\"mensaje\":")?;
+    json::emit_str(&mut w, mensaje)?;
+    w.str(if reply.continuar {
+        ",\"continuar\":true,\"estado\":\""
+    } else {
+        ",\"continuar\":false,\"estado\":\""
+    })?;
+    w.str(reply.estado.name())?;
+    w.str("\",\"tablero\":[")?;
+    for row in 0..ROWS {
+        w.str(if row == 0 { "\"" } else { ",\"" })?;
+        w.bytes(&reply.tablero.row_chars(row).unwrap_or([b' '; COLS]))?;
+        w.str("\"")?;
+    }
+    w.str("]")?;
+    if let Some(error) = reply.error {
+        // Codes are snake_case ASCII: nothing to escape.
+        w.str(",\"error\":\"")?;
+        w.str(error.code())?;
+        w.str("\"")?;
+    }
+    w.str("}")?;
+    Ok(w.len())
 }
 
 /// A classic reply as a client sees it.
@@ -225,19 +237,6 @@ pub fn decode_reply(payload: &[u8]) -> Result<ClassicReply, Error> {
     }
 }
 
-/// The reply as it goes on the wire. Only `&str`, `bool`, unit enums and
-/// sequences of strings: nothing that serde-json-core's serializer cannot
-/// handle.
-#[derive(Serialize)]
-struct WireReply<'a> {
-    mensaje: &'a str,
-    continuar: bool,
-    estado: Estado,
-    tablero: &'a Board,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<&'static str>,
-}
-
 /// The reply as a client reads it.
 #[derive(Deserialize)]
 struct WireReplyIn {
@@ -277,29 +276,6 @@ enum Tipo {
     Move,
     /// `\salir`
     Quit,
-    /// Any other string.
-    Unknown,
-}
-
-impl<'de> Deserialize<'de> for Tipo {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Tipo;
-            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                f.write_str("a tipo string")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Tipo, E> {
-                Ok(match v {
-                    "\\juego_nuevo" => Tipo::NewGame,
-                    "\\jugada" => Tipo::Move,
-                    "\\salir" => Tipo::Quit,
-                    _ => Tipo::Unknown,
-                })
-            }
-        }
-        d.deserialize_str(V)
-    }
 }
 
 /// The members of an action we look at.
@@ -309,42 +285,16 @@ enum KeyName {
     Other,
 }
 
-impl<'de> Deserialize<'de> for KeyName {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = KeyName;
-            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<KeyName, E> {
-                Ok(match v {
-                    "tipo" => KeyName::Tipo,
-                    "data" => KeyName::Data,
-                    _ => KeyName::Other,
-                })
-            }
-        }
-        d.deserialize_str(V)
-    }
-}
-
 /// Unescape room for an escaped key: `tipo` and `data` unescape to 4
 /// bytes; a key that does not fit is some other key.
 const KEY_SCRATCH: usize = 8;
 
 /// Names a raw key (with its quotes, possibly escaped, e.g. `"ti\u0070o"`).
 fn key_name(raw: Option<&[u8]>) -> KeyName {
-    match raw {
-        Some(b"\"tipo\"") => KeyName::Tipo,
-        Some(b"\"data\"") => KeyName::Data,
-        Some(raw) if raw.contains(&b'\\') => {
-            let mut scratch = [0u8; KEY_SCRATCH];
-            match serde_json_core::from_slice_escaped::<KeyName>(raw, &mut scratch) {
-                Ok((name, _)) => name,
-                Err(_) => KeyName::Other,
-            }
-        }
+    let mut scratch = [0u8; KEY_SCRATCH];
+    match raw.map(|raw| json::unescape(raw, &mut scratch)) {
+        Some(Ok(b"tipo")) => KeyName::Tipo,
+        Some(Ok(b"data")) => KeyName::Data,
         _ => KeyName::Other,
     }
 }

@@ -215,6 +215,19 @@ pub enum Estado {
     Empate,
 }
 
+impl Estado {
+    /// The classic `estado` string (the serde name, snake_case).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Estado::SinJuego => "sin_juego",
+            Estado::Jugando => "jugando",
+            Estado::Ganaste => "ganaste",
+            Estado::Perdiste => "perdiste",
+            Estado::Empate => "empate",
+        }
+    }
+}
+
 /// Why a move was refused (game and board unchanged).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Refusal {

@@ -266,13 +266,24 @@ pub enum Error {
     PhyTimeout,
 }
 
+impl Error {
+    /// What went wrong, in a few words (no `core::fmt` needed: a board's
+    /// log can write it as it is). [`Error::NotFound`]'s value is left out.
+    pub fn message(&self) -> &'static str {
+        match self {
+            Error::NotFound(_) => "no LAN9118",
+            Error::ResetTimeout => "LAN9118 reset timed out",
+            Error::MacCsrTimeout => "LAN9118 MAC CSR access timed out",
+            Error::PhyTimeout => "LAN9118 PHY access timed out",
+        }
+    }
+}
+
 impl core::fmt::Display for Error {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            Error::NotFound(v) => write!(f, "no LAN9118: BYTE_TEST reads {v:#010x}"),
-            Error::ResetTimeout => f.write_str("LAN9118 reset timed out"),
-            Error::MacCsrTimeout => f.write_str("LAN9118 MAC CSR access timed out"),
-            Error::PhyTimeout => f.write_str("LAN9118 PHY access timed out"),
+            Error::NotFound(v) => write!(f, "{}: BYTE_TEST reads {v:#010x}", self.message()),
+            _ => f.write_str(self.message()),
         }
     }
 }
