@@ -299,3 +299,27 @@ fn the_lectures_python_client_uploads_unmodified() {
     let _ = std::fs::remove_file(&file);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Uploads one after another, each connecting as soon as the last reply
+/// was read: the next SYN meets the one upload socket still closing the
+/// previous connection, and must be answered once it is free, not reset.
+#[test]
+fn back_to_back_uploads_are_all_answered() {
+    let dir = temp_dir("back-to-back");
+    let sim = start(&dir, 1 << 20, Duration::from_secs(60));
+    const UPLOADS: usize = 40;
+    let mut refused = Vec::new();
+    for i in 0..UPLOADS {
+        let data = pattern(i % 3, i as u32 + 1);
+        let reply = upload(sim.addrs().upload, &data);
+        if reply != "Gracias" {
+            refused.push((i, reply));
+        }
+    }
+    assert!(
+        refused.is_empty(),
+        "{} of {UPLOADS} back-to-back uploads not answered Gracias: {refused:?}",
+        refused.len()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -214,6 +214,12 @@ impl Guard {
     }
 
     /// Replays the held SYN on the next `receive`.
+    /// Forgets the held SYN: no listener can take it yet, and answering it
+    /// (RST) would refuse a client whose retransmitted SYN will find one.
+    pub(crate) fn discard_held(&mut self) {
+        self.held_len = 0;
+    }
+
     pub(crate) fn arm_replay(&mut self) {
         self.replay = self.held_len > 0;
     }

@@ -498,6 +498,22 @@ impl<'a, S: Storage> Server<'a, S> {
         s
     }
 
+    /// Sockets holding a connection: every TCP state but LISTEN and
+    /// CLOSED, game and upload sockets alike. Zero once every peer is gone
+    /// and every timeout has passed; a leak shows here.
+    pub fn connections(&self) -> usize {
+        self.sockets
+            .iter()
+            .filter(|(_, socket)| match socket {
+                smoltcp::socket::Socket::Tcp(tcp) => {
+                    !matches!(tcp.state(), State::Listen | State::Closed)
+                }
+                #[allow(unreachable_patterns)]
+                _ => false,
+            })
+            .count()
+    }
+
     /// Processes everything pending: received packets, sessions, timers and
     /// transmissions. Returns how long the caller may wait before polling
     /// again if no packet arrives (`None`: only when one does).
@@ -632,12 +648,54 @@ impl<'a, S: Storage> Server<'a, S> {
                 push(port);
             }
         }
-        if matches!(self.upload_role, UploadRole::Listening)
-            && self.sockets.get::<tcp::Socket>(self.upload_handle).state() == State::SynReceived
-        {
+        // The upload port's one socket: held unless it is idle in LISTEN or
+        // busy with an upload (one at a time: the newcomer is refused).
+        let upload_state = self.sockets.get::<tcp::Socket>(self.upload_handle).state();
+        let upload_waits = match self.upload_role {
+            UploadRole::Listening => upload_state == State::SynReceived,
+            UploadRole::Active(_) => false,
+            UploadRole::Free | UploadRole::Resetting | UploadRole::Closing(_) => true,
+        };
+        if upload_waits {
             push(base.wrapping_add(2));
         }
         out
+    }
+
+    /// The upload port's one socket made a listener for a held SYN: its
+    /// half-open connection is dropped; a socket done with its last upload
+    /// (free, resetting, or closing with the reply delivered: our FIN
+    /// acknowledged) listens at once. While the last reply is still
+    /// unacknowledged the SYN is discarded instead: the client's
+    /// retransmission finds the listener, and the last client keeps its
+    /// `Gracias`. Returns the connection dropped, if one was.
+    fn make_upload_listener(&mut self, port: u16) -> Option<Peer> {
+        let socket = self.sockets.get::<tcp::Socket>(self.upload_handle);
+        let state = socket.state();
+        let dropped = peer(socket);
+        let reclaim = match self.upload_role {
+            UploadRole::Listening => state != State::Listen,
+            UploadRole::Free | UploadRole::Resetting => true,
+            UploadRole::Closing(_) => {
+                matches!(state, State::FinWait2 | State::TimeWait | State::Closed)
+            }
+            UploadRole::Active(_) => false,
+        };
+        if !reclaim {
+            self.guard.discard_held();
+            return None;
+        }
+        if matches!(self.upload_role, UploadRole::Listening) {
+            self.stats.half_open_dropped = self.stats.half_open_dropped.wrapping_add(1);
+        }
+        let (handle, listening) = relisten(&mut self.sockets, self.upload_handle, port);
+        self.upload_handle = handle;
+        self.upload_role = if listening {
+            UploadRole::Listening
+        } else {
+            UploadRole::Free
+        };
+        dropped
     }
 
     /// When a listener's handshake began, if it may be recycled for a newer
@@ -657,19 +715,11 @@ impl<'a, S: Storage> Server<'a, S> {
     /// Turns a socket into an idle listener on `port` for a held SYN: a
     /// free socket, else an idle listener of the other game port, else the
     /// oldest half-open connection, else the oldest closing socket. On the
-    /// upload port, its one socket's half-open connection is dropped.
+    /// upload port, see [`Server::make_upload_listener`].
     /// Returns the connection dropped, if one was.
     fn make_listener(&mut self, port: u16, now: Instant) -> Option<Peer> {
         if port == self.config.port_base.wrapping_add(2) {
-            let socket = self.sockets.get_mut::<tcp::Socket>(self.upload_handle);
-            if matches!(self.upload_role, UploadRole::Listening) && socket.state() != State::Listen
-            {
-                let dropped = peer(socket);
-                self.upload_handle = relisten(&mut self.sockets, self.upload_handle, port).0;
-                self.stats.half_open_dropped = self.stats.half_open_dropped.wrapping_add(1);
-                return dropped;
-            }
-            return None;
+            return self.make_upload_listener(port);
         }
         let state = |s: &Slot| s.handle.map(|h| self.sockets.get::<tcp::Socket>(h).state());
         let mut free = None;

@@ -47,7 +47,8 @@ pub enum StorageError {
 /// The session calls [`begin`](Storage::begin) once with the announced
 /// length, [`write`](Storage::write) with consecutive chunks, then exactly
 /// one of [`commit`](Storage::commit) (all bytes stored) or
-/// [`abort`](Storage::abort) (the client went away early).
+/// [`abort`](Storage::abort) (the client went away early, or a write
+/// failed). A `commit` that fails is followed by `abort`.
 pub trait Storage {
     /// Largest file this storage accepts, in bytes.
     fn capacity(&self) -> u64;
@@ -265,7 +266,12 @@ impl Upload {
                         self.state = State::Finished;
                         let n = match storage.commit() {
                             Ok(()) => copy(GRACIAS, out),
-                            Err(e) => refusal(e, 0, storage.capacity(), out),
+                            // What was written must not stay behind
+                            // (found by the `upload` fuzz target).
+                            Err(e) => {
+                                storage.abort();
+                                refusal(e, 0, storage.capacity(), out)
+                            }
                         };
                         return (used, UploadOutput::Reply(n));
                     }

@@ -10,8 +10,9 @@
 //!   into caller buffers.
 //! - [`message`]: the messages themselves — [`Action`] (client → server) and
 //!   [`Reply`] (server → client) — independent of any encoding.
-//! - `classic`: the lecture's JSON encoding (port 8080), on serde-json-core
-//!   (cargo feature `classic`).
+//! - `classic`: the lecture's JSON encoding (port 8080): hand-written on the
+//!   server side, serde-json-core for the client's reply decoder (cargo
+//!   feature `classic`).
 //! - `compact`: the postcard encoding (port 8081), documented byte by byte
 //!   in `docs/PROTOCOL.md` (cargo feature `compact`).
 //! - [`Error`]: one error type that names every failure; its

@@ -1,6 +1,6 @@
 //! A linear, non-recursive JSON syntax check.
 //!
-//! It runs before serde-json-core ever sees the payload, so that
+//! It runs before any value is decoded, so that
 //!
 //! - nesting is bounded by [`MAX_DEPTH`] with an explicit fixed-size stack
 //!   (no recursion, no stack overflow on a microcontroller),
