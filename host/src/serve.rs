@@ -216,7 +216,7 @@ pub fn receive_upload<S: Storage>(
         while !input.is_empty() {
             let (used, output) = up.handle(input, 0, storage, &mut out);
             input = input.get(used..).unwrap_or_default();
-            if let UploadOutput::Reply(len) = output {
+            if let UploadOutput::Reply { len, .. } = output {
                 stream.write_all(out.get(..len).unwrap_or_default())?;
                 return stream.shutdown(std::net::Shutdown::Write);
             }

@@ -15,7 +15,7 @@
 use crate::admission::Admission;
 use crate::guard::{Guard, GuardStats, Guarded, Peer};
 use crate::session::{self, reply_bound, Output, Session, REPLY_CAPACITY};
-use crate::upload::{self, NoStorage, Storage, Upload, UploadOutput};
+use crate::upload::{self, NoStorage, Outcome, Storage, Upload, UploadOutput};
 use core::cell::{Cell, RefCell};
 use core::mem::MaybeUninit;
 use cuatro_proto::Codec;
@@ -316,8 +316,12 @@ pub struct Stats {
     pub active: u32,
     /// Uploads stored completely.
     pub uploads: u32,
-    /// Uploads that ended early (closed, reset, stalled).
+    /// Uploads that ended early (closed, reset, stalled) or whose storage
+    /// failed part way.
     pub uploads_failed: u32,
+    /// Uploads refused before any byte was taken (too large, storage
+    /// could not start).
+    pub uploads_refused: u32,
     /// Sessions given to a newcomer under the admission policy.
     pub evicted: u32,
     /// Half-open connections dropped: expired, or recycled into a listener
@@ -913,8 +917,8 @@ impl<'a, S: Storage> Server<'a, S> {
                         (n, (n, o))
                     });
                     match step {
-                        Ok((_, UploadOutput::Reply(n))) => {
-                            reply = Some(n);
+                        Ok((_, UploadOutput::Reply { len, outcome })) => {
+                            reply = Some((len, outcome));
                             break;
                         }
                         Ok((0, UploadOutput::Nothing)) | Err(_) => break,
@@ -923,14 +927,17 @@ impl<'a, S: Storage> Server<'a, S> {
                 }
                 let gone = matches!(socket.state(), State::Closed | State::TimeWait);
                 let idle_deadline = Instant::from_millis(up.last_activity_ms() as i64) + idle;
-                if let Some(n) = reply {
-                    if let Some(text) = out.get(..n) {
+                if let Some((len, outcome)) = reply {
+                    if let Some(text) = out.get(..len) {
                         let _ = socket.send_slice(text);
                     }
                     socket.close();
-                    if up.stored() > 0 || n == upload::GRACIAS.len() {
-                        self.stats.uploads = self.stats.uploads.wrapping_add(1);
-                    }
+                    let counter = match outcome {
+                        Outcome::Stored => &mut self.stats.uploads,
+                        Outcome::Refused => &mut self.stats.uploads_refused,
+                        Outcome::Failed => &mut self.stats.uploads_failed,
+                    };
+                    *counter = counter.wrapping_add(1);
                     UploadRole::Closing(now + CLOSE_LINGER)
                 } else if gone || now >= idle_deadline || !socket.may_recv() {
                     // Closed early, reset or stalled: only a failure record.

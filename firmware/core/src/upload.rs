@@ -160,14 +160,32 @@ impl Storage for MemStorage<'_> {
     }
 }
 
+/// How an upload ended, as [`UploadOutput::Reply`] reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every byte stored and committed: the reply is `Gracias`.
+    Stored,
+    /// Refused before any byte was taken (too large, or the storage could
+    /// not start a file): nothing was stored.
+    Refused,
+    /// The storage failed part way (a write or the commit): what was
+    /// written is aborted.
+    Failed,
+}
+
 /// What [`Upload::handle`] produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UploadOutput {
     /// Keep going.
     Nothing,
-    /// Send these first `n` bytes of the output buffer (raw, no framing),
-    /// then close. The upload is over.
-    Reply(usize),
+    /// Send the first `len` bytes of the output buffer (raw, no framing),
+    /// then close. The upload is over, as `outcome` says.
+    Reply {
+        /// Length of the reply text in the output buffer.
+        len: usize,
+        /// How the upload ended.
+        outcome: Outcome,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -256,24 +274,25 @@ impl Upload {
                     };
                     if let Some(e) = refused {
                         self.state = State::Finished;
-                        let n = refusal(e, len, storage.capacity(), out);
-                        return (used, UploadOutput::Reply(n));
+                        let len = refusal(e, len, storage.capacity(), out);
+                        let outcome = Outcome::Refused;
+                        return (used, UploadOutput::Reply { len, outcome });
                     }
                     self.state = State::Body { remaining: len };
                 }
                 State::Body { remaining } => {
                     if remaining == 0 {
                         self.state = State::Finished;
-                        let n = match storage.commit() {
-                            Ok(()) => copy(GRACIAS, out),
+                        let (len, outcome) = match storage.commit() {
+                            Ok(()) => (copy(GRACIAS, out), Outcome::Stored),
                             // What was written must not stay behind
                             // (found by the `upload` fuzz target).
                             Err(e) => {
                                 storage.abort();
-                                refusal(e, 0, storage.capacity(), out)
+                                (refusal(e, 0, storage.capacity(), out), Outcome::Failed)
                             }
                         };
-                        return (used, UploadOutput::Reply(n));
+                        return (used, UploadOutput::Reply { len, outcome });
                     }
                     if rest.is_empty() {
                         return (used, UploadOutput::Nothing);
@@ -283,8 +302,9 @@ impl Upload {
                     if let Err(e) = storage.write(chunk) {
                         storage.abort();
                         self.state = State::Finished;
-                        let n = refusal(e, 0, storage.capacity(), out);
-                        return (used + take, UploadOutput::Reply(n));
+                        let len = refusal(e, 0, storage.capacity(), out);
+                        let outcome = Outcome::Failed;
+                        return (used + take, UploadOutput::Reply { len, outcome });
                     }
                     used += take;
                     self.stored += take as u64;
@@ -394,7 +414,8 @@ mod tests {
             while !rest.is_empty() {
                 let (n, o) = up.handle(rest, 0, &mut storage, &mut out);
                 rest = &rest[n..];
-                if let UploadOutput::Reply(len) = o {
+                if let UploadOutput::Reply { len, outcome } = o {
+                    assert_eq!(out[..len] == *GRACIAS, outcome == Outcome::Stored);
                     reply = out[..len].to_vec();
                 }
                 if n == 0 {
@@ -447,7 +468,10 @@ mod tests {
         let mut up = Upload::new(0);
         let mut out = [0u8; REPLY_CAPACITY];
         let (_, o) = up.handle(&[0, 0, 0, 1, 9], 0, &mut NoStorage, &mut out);
-        assert!(matches!(o, UploadOutput::Reply(n) if out[..n].starts_with(b"Error:")));
+        assert!(matches!(
+            o,
+            UploadOutput::Reply { len, outcome: Outcome::Refused } if out[..len].starts_with(b"Error:")
+        ));
     }
 
     #[test]

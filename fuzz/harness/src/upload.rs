@@ -8,7 +8,9 @@
 //! texts.
 
 use arbitrary::{Arbitrary, Unstructured};
-use cuatro_core::upload::{Storage, StorageError, Upload, UploadOutput, GRACIAS, REPLY_CAPACITY};
+use cuatro_core::upload::{
+    Outcome, Storage, StorageError, Upload, UploadOutput, GRACIAS, REPLY_CAPACITY,
+};
 
 /// A storage that keeps files in memory and fails on command.
 #[derive(Debug, Default)]
@@ -35,6 +37,11 @@ impl FaultyStorage {
             capacity,
             ..FaultyStorage::default()
         }
+    }
+
+    /// Calls to `write` so far.
+    pub fn writes(&self) -> u32 {
+        self.writes
     }
 
     /// Bytes written but neither committed nor aborted.
@@ -118,7 +125,7 @@ pub fn fuzz(data: &[u8]) {
 
     let mut up = Upload::new(0);
     let mut out = [0u8; REPLY_CAPACITY];
-    let mut reply: Option<Vec<u8>> = None;
+    let mut reply: Option<(Vec<u8>, Outcome)> = None;
     let mut rest: &[u8] = &stream;
     let mut cuts = s.cuts.iter().copied().chain(std::iter::repeat(u8::MAX));
     let mut now = 0u64;
@@ -133,9 +140,9 @@ pub fn fuzz(data: &[u8]) {
             let (used, output) = up.handle(piece, now, &mut storage, &mut out);
             assert!(used <= piece.len());
             piece = &piece[used..];
-            if let UploadOutput::Reply(len) = output {
+            if let UploadOutput::Reply { len, outcome } = output {
                 assert!(len <= out.len());
-                reply = Some(out[..len].to_vec());
+                reply = Some((out[..len].to_vec(), outcome));
                 break;
             }
             if piece.is_empty() {
@@ -149,15 +156,27 @@ pub fn fuzz(data: &[u8]) {
     }
     // A zero-length body completes on the next call, with no more bytes.
     if reply.is_none() && announced == Some(0) {
-        if let (_, UploadOutput::Reply(len)) = up.handle(&[], now, &mut storage, &mut out) {
-            reply = Some(out[..len].to_vec());
+        if let (_, UploadOutput::Reply { len, outcome }) =
+            up.handle(&[], now, &mut storage, &mut out)
+        {
+            reply = Some((out[..len].to_vec(), outcome));
         }
     }
     if reply.is_none() && s.hang_up {
         up.fail(&mut storage);
     }
 
+    let outcome = reply.as_ref().map(|(_, o)| *o);
+    let reply = reply.map(|(text, _)| text);
     let gracias = reply.as_deref() == Some(GRACIAS);
+    assert_eq!(
+        gracias,
+        outcome == Some(Outcome::Stored),
+        "Gracias and the outcome disagree"
+    );
+    if outcome == Some(Outcome::Refused) {
+        assert_eq!(storage.writes(), 0, "refused after bytes were written");
+    }
     if gracias {
         let len = announced.expect("Gracias without a header");
         assert_eq!(
