@@ -9,7 +9,7 @@
 //! ([`Storage::abort`]).
 //!
 //! ```
-//! use cuatro_core::upload::{MemStorage, Upload, UploadOutput, REPLY_CAPACITY};
+//! use cuatro_core::upload::{MemStorage, Outcome, Upload, UploadOutput, REPLY_CAPACITY};
 //!
 //! let mut store = [0u8; 16];
 //! let mut storage = MemStorage::new(&mut store);
@@ -17,8 +17,8 @@
 //! let mut out = [0u8; REPLY_CAPACITY];
 //! let (n, o) = upload.handle(&[0, 0, 0, 3, b'a', b'b', b'c'], 0, &mut storage, &mut out);
 //! assert_eq!(n, 7);
-//! let UploadOutput::Reply(len) = o else { panic!() };
-//! assert_eq!(&out[..len], b"Gracias");
+//! let UploadOutput::Reply { len, outcome } = o else { panic!() };
+//! assert_eq!((&out[..len], outcome), (&b"Gracias"[..], Outcome::Stored));
 //! assert_eq!(storage.stored(), b"abc");
 //! ```
 
@@ -30,135 +30,6 @@ pub const REPLY_CAPACITY: usize = 96;
 
 /// Largest file the protocol can announce (its length is a `u32`).
 pub const MAX_FILE: u64 = u32::MAX as u64;
-
-/// Why storage refused or failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StorageError {
-    /// The file does not fit.
-    TooLarge,
-    /// Writing failed (device error, disk full...).
-    Io,
-    /// No upload is in progress.
-    NotStarted,
-}
-
-/// Where uploads go: a region of memory on a board, a directory on a host.
-///
-/// The session calls [`begin`](Storage::begin) once with the announced
-/// length, [`write`](Storage::write) with consecutive chunks, then exactly
-/// one of [`commit`](Storage::commit) (all bytes stored) or
-/// [`abort`](Storage::abort) (the client went away early, or a write
-/// failed). A `commit` that fails is followed by `abort`.
-pub trait Storage {
-    /// Largest file this storage accepts, in bytes.
-    fn capacity(&self) -> u64;
-    /// Starts storing a file of `len` bytes.
-    fn begin(&mut self, len: u32) -> Result<(), StorageError>;
-    /// Appends the next chunk.
-    fn write(&mut self, data: &[u8]) -> Result<(), StorageError>;
-    /// The last byte is stored: make the file visible.
-    fn commit(&mut self) -> Result<(), StorageError>;
-    /// The upload failed: drop what was stored, keep only a failure record.
-    fn abort(&mut self);
-}
-
-/// A storage that accepts nothing (a server built without uploads).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoStorage;
-
-impl Storage for NoStorage {
-    fn capacity(&self) -> u64 {
-        0
-    }
-    fn begin(&mut self, _len: u32) -> Result<(), StorageError> {
-        Err(StorageError::TooLarge)
-    }
-    fn write(&mut self, _data: &[u8]) -> Result<(), StorageError> {
-        Err(StorageError::NotStarted)
-    }
-    fn commit(&mut self) -> Result<(), StorageError> {
-        Err(StorageError::NotStarted)
-    }
-    fn abort(&mut self) {}
-}
-
-/// A storage over a byte slice (a board's RAM region, tests). Keeps the
-/// last completed file and counts uploads and failures.
-#[derive(Debug)]
-pub struct MemStorage<'a> {
-    region: &'a mut [u8],
-    len: usize,
-    expected: usize,
-    complete: bool,
-    /// Completed uploads so far.
-    pub completed: u32,
-    /// Failed (aborted) uploads so far.
-    pub failed: u32,
-}
-
-impl<'a> MemStorage<'a> {
-    /// Storage over `region`.
-    pub fn new(region: &'a mut [u8]) -> Self {
-        MemStorage {
-            region,
-            len: 0,
-            expected: 0,
-            complete: false,
-            completed: 0,
-            failed: 0,
-        }
-    }
-
-    /// The last completed file (empty while an upload is in progress).
-    pub fn stored(&self) -> &[u8] {
-        if self.complete {
-            self.region.get(..self.len).unwrap_or_default()
-        } else {
-            &[]
-        }
-    }
-}
-
-impl Storage for MemStorage<'_> {
-    fn capacity(&self) -> u64 {
-        self.region.len() as u64
-    }
-    fn begin(&mut self, len: u32) -> Result<(), StorageError> {
-        let len = len as usize;
-        if len > self.region.len() {
-            return Err(StorageError::TooLarge);
-        }
-        self.len = 0;
-        self.expected = len;
-        self.complete = false;
-        Ok(())
-    }
-    fn write(&mut self, data: &[u8]) -> Result<(), StorageError> {
-        let end = self
-            .len
-            .checked_add(data.len())
-            .filter(|&e| e <= self.expected);
-        let dst = end
-            .and_then(|end| self.region.get_mut(self.len..end))
-            .ok_or(StorageError::Io)?;
-        dst.copy_from_slice(data);
-        self.len += data.len();
-        Ok(())
-    }
-    fn commit(&mut self) -> Result<(), StorageError> {
-        if self.len != self.expected {
-            return Err(StorageError::Io);
-        }
-        self.complete = true;
-        self.completed = self.completed.wrapping_add(1);
-        Ok(())
-    }
-    fn abort(&mut self) {
-        self.len = 0;
-        self.complete = false;
-        self.failed = self.failed.wrapping_add(1);
-    }
-}
 
 /// How an upload ended, as [`UploadOutput::Reply`] reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -391,112 +262,8 @@ impl Writer<'_> {
     }
 }
 
+mod storage;
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
-mod tests {
-    extern crate std;
-    use super::*;
-    use std::{vec, vec::Vec};
+mod tests;
 
-    fn framed(body: &[u8]) -> Vec<u8> {
-        let mut v = (body.len() as u32).to_be_bytes().to_vec();
-        v.extend_from_slice(body);
-        v
-    }
-
-    fn run(input: &[u8], chunk: usize, region: &mut [u8]) -> (Vec<u8>, Vec<u8>, u32, u32) {
-        let mut storage = MemStorage::new(region);
-        let mut up = Upload::new(0);
-        let mut out = [0u8; REPLY_CAPACITY];
-        let mut reply = Vec::new();
-        for c in input.chunks(chunk.max(1)) {
-            let mut rest = c;
-            while !rest.is_empty() {
-                let (n, o) = up.handle(rest, 0, &mut storage, &mut out);
-                rest = &rest[n..];
-                if let UploadOutput::Reply { len, outcome } = o {
-                    assert_eq!(out[..len] == *GRACIAS, outcome == Outcome::Stored);
-                    reply = out[..len].to_vec();
-                }
-                if n == 0 {
-                    break;
-                }
-            }
-        }
-        if input.len() < 4 {
-            up.fail(&mut storage);
-        }
-        (
-            reply,
-            storage.stored().to_vec(),
-            storage.completed,
-            storage.failed,
-        )
-    }
-
-    #[test]
-    fn stores_any_size_in_any_chunking() {
-        for size in [0usize, 1, 3, 4, 1000, 4097] {
-            let body: Vec<u8> = (0..size).map(|i| (i * 7 + 3) as u8).collect();
-            for chunk in [1, 3, 4, 5, 1024, 1 << 20] {
-                let mut region = vec![0u8; 5000];
-                let (reply, stored, ok, failed) = run(&framed(&body), chunk, &mut region);
-                assert_eq!(reply, GRACIAS, "size {size} chunk {chunk}");
-                assert_eq!(stored, body);
-                assert_eq!((ok, failed), (1, 0));
-            }
-        }
-    }
-
-    #[test]
-    fn refuses_before_taking_data() {
-        let body = vec![1u8; 100];
-        let mut region = vec![0u8; 99];
-        let (reply, stored, ok, _) = run(&framed(&body), 7, &mut region);
-        let text = core::str::from_utf8(&reply).unwrap();
-        assert_eq!(
-            text,
-            "Error: archivo demasiado grande (100 bytes; maximo 99 bytes)"
-        );
-        assert!(stored.is_empty());
-        assert_eq!(ok, 0);
-        // The largest announceable file too.
-        let mut region = vec![0u8; 10];
-        let (reply, ..) = run(&[0xff, 0xff, 0xff, 0xff, 1, 2], 1, &mut region);
-        assert!(reply.starts_with(b"Error: archivo demasiado grande (4294967295 bytes"));
-        // No storage at all.
-        let mut up = Upload::new(0);
-        let mut out = [0u8; REPLY_CAPACITY];
-        let (_, o) = up.handle(&[0, 0, 0, 1, 9], 0, &mut NoStorage, &mut out);
-        assert!(matches!(
-            o,
-            UploadOutput::Reply { len, outcome: Outcome::Refused } if out[..len].starts_with(b"Error:")
-        ));
-    }
-
-    #[test]
-    fn early_end_leaves_only_a_failure_record() {
-        let mut region = vec![0u8; 100];
-        let mut storage = MemStorage::new(&mut region);
-        let mut up = Upload::new(0);
-        let mut out = [0u8; REPLY_CAPACITY];
-        let (n, o) = up.handle(&[0, 0, 0, 10, 1, 2, 3], 5, &mut storage, &mut out);
-        assert_eq!((n, o), (7, UploadOutput::Nothing));
-        assert_eq!(up.stored(), 3);
-        assert_eq!(up.last_activity_ms(), 5);
-        up.fail(&mut storage);
-        assert_eq!((storage.completed, storage.failed), (0, 1));
-        assert!(storage.stored().is_empty());
-        assert!(!up.in_progress());
-    }
-
-    #[test]
-    fn trailing_bytes_are_ignored() {
-        let mut input = framed(b"hola");
-        input.extend_from_slice(b"extra");
-        let mut region = vec![0u8; 10];
-        let (reply, stored, ..) = run(&input, 100, &mut region);
-        assert_eq!(reply, GRACIAS);
-        assert_eq!(stored, b"hola");
-    }
-}
+pub use storage::{MemStorage, NoStorage, Storage, StorageError};
