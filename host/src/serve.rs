@@ -151,7 +151,6 @@ fn reject(mut stream: TcpStream, codec: Codec) -> io::Result<()> {
 /// Drives one session over a kernel TCP stream.
 pub fn serve_one(mut stream: TcpStream, codec: Codec, seed: u64, idle: Duration) -> io::Result<()> {
     stream.set_nodelay(true)?;
-    stream.set_read_timeout(Some(idle))?;
     let start = Instant::now();
     let now_ms = || start.elapsed().as_millis() as u64;
     let mut session = Session::new(codec, seed, now_ms());
@@ -162,6 +161,9 @@ pub fn serve_one(mut stream: TcpStream, codec: Codec, seed: u64, idle: Duration)
     stream.write_all(out.get(..n).unwrap_or_default())?;
     let mut buf = [0u8; 4096];
     loop {
+        // The session says when it idles out (from its last whole frame:
+        // bytes trickled in buy no time).
+        wait_for(&stream, session.poll_timeout(core_duration(idle)), now_ms())?;
         let n = match stream.read(&mut buf) {
             Ok(0) => return Ok(()),
             Ok(n) => n,
@@ -196,12 +198,15 @@ pub fn receive_upload<S: Storage>(
     storage: &mut S,
     idle: Duration,
 ) -> io::Result<()> {
-    stream.set_read_timeout(Some(idle))?;
-    let mut up = Upload::new(0);
+    let start = Instant::now();
+    let now_ms = || start.elapsed().as_millis() as u64;
+    let mut up = Upload::new(now_ms());
     let mut out = [0u8; upload::REPLY_CAPACITY];
     let mut buf = vec![0u8; 256 * 1024];
     loop {
-        let n = match stream.read(&mut buf) {
+        let waited = wait_for(&stream, up.poll_timeout(core_duration(idle)), now_ms());
+        let read = waited.and_then(|()| stream.read(&mut buf));
+        let n = match read {
             Ok(0) => {
                 up.fail(storage);
                 return Ok(());
@@ -214,7 +219,7 @@ pub fn receive_upload<S: Storage>(
         };
         let mut input = buf.get(..n).unwrap_or_default();
         while !input.is_empty() {
-            let (used, output) = up.handle(input, 0, storage, &mut out);
+            let (used, output) = up.handle(input, now_ms(), storage, &mut out);
             input = input.get(used..).unwrap_or_default();
             if let UploadOutput::Reply { len, .. } = output {
                 stream.write_all(out.get(..len).unwrap_or_default())?;
@@ -224,5 +229,22 @@ pub fn receive_upload<S: Storage>(
                 break;
             }
         }
+    }
+}
+
+/// `idle` as the core's (smoltcp's) duration.
+fn core_duration(idle: Duration) -> cuatro_core::server::Duration {
+    cuatro_core::server::Duration::from_millis(u64::try_from(idle.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Sets the read timeout to what is left until `deadline_ms` (a sans-IO
+/// machine's `poll_timeout`); past it, the timeout error.
+fn wait_for(stream: &TcpStream, deadline_ms: Option<u64>, now_ms: u64) -> io::Result<()> {
+    let Some(deadline) = deadline_ms else {
+        return stream.set_read_timeout(None);
+    };
+    match deadline.checked_sub(now_ms).filter(|&left| left > 0) {
+        Some(left) => stream.set_read_timeout(Some(Duration::from_millis(left))),
+        None => Err(io::Error::new(io::ErrorKind::TimedOut, "idle timeout")),
     }
 }

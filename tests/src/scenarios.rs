@@ -649,6 +649,57 @@ pub fn stalled_mid_frame(t: &Target, idle: Duration) {
     by.check();
 }
 
+/// A client that trickles a frame one byte at a time, each byte well
+/// within the idle timeout, never completing it: the idle clock runs from
+/// its last whole frame, so it is closed about `idle` after connecting, not
+/// held as long as it trickles (SPEC.md, "Availability").
+pub fn trickler_idles_out(t: &Target, idle: Duration) {
+    let mut v = victim(t, Codec::Classic, "trickler");
+    let connected = Instant::now();
+    let header = [0u8, 0, 3, 0xe8]; // announces 1000 bytes
+    let mut sent = 0usize;
+    let step = idle / 4;
+    let limit = idle * 4 + Duration::from_secs(4);
+    let mut closed = false;
+    while connected.elapsed() < limit {
+        let byte = header.get(sent).copied().unwrap_or(b' ');
+        if v.client.send_raw(&[byte]).is_err() {
+            closed = true;
+            break;
+        }
+        sent += 1;
+        v.client
+            .stream()
+            .set_read_timeout(Some(step))
+            .expect("timeout");
+        let mut probe = [0u8; 64];
+        match std::io::Read::read(v.client.stream(), &mut probe) {
+            Ok(0) => {
+                closed = true;
+                break;
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Ok(_) | Err(_) => {
+                closed = true;
+                break;
+            }
+        }
+    }
+    let took = connected.elapsed();
+    assert!(
+        closed,
+        "trickler still connected after {took:?} ({sent} bytes sent)"
+    );
+    assert!(
+        took < idle * 2 + Duration::from_secs(2),
+        "trickler held its session {took:?} (idle timeout {idle:?})"
+    );
+}
+
 // ---------------------------------------------------------------- concurrency
 
 /// 4 sessions play `games` full games each, concurrently, while a 5th and

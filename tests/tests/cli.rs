@@ -195,7 +195,8 @@ fn sim_binary_idle_timeout_flag() {
     let sim = Spawned::sim(&["--idle-timeout", "1"]);
     let t = sim.target;
     bounded(Duration::from_secs(60), move || {
-        s::stalled_mid_frame(&t, Duration::from_secs(1))
+        s::stalled_mid_frame(&t, Duration::from_secs(1));
+        s::trickler_idles_out(&t, Duration::from_secs(1));
     });
 }
 
@@ -206,5 +207,6 @@ fn serve_idle_timeout_flag() {
     bounded(Duration::from_secs(60), move || {
         s::stalled_mid_frame(&t, Duration::from_secs(1));
         s::idle_flood(&t, Duration::from_secs(1));
+        s::trickler_idles_out(&t, Duration::from_secs(1));
     });
 }

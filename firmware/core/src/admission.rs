@@ -140,7 +140,7 @@ mod tests {
         assert_eq!(s.last_action_ms(), 1_000, "partial bytes are not actions");
         // Its frame began at 1 s: evictable from 6 s.
         assert!(s.evictable(6_000, &P));
-        assert_eq!(s.idle_deadline_ms(Duration::from_secs(60)), 61_000);
+        assert_eq!(s.poll_timeout(Duration::from_secs(60)), Some(61_000));
     }
 
     #[test]

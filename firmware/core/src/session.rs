@@ -137,11 +137,15 @@ impl Session {
         self.last_action_ms
     }
 
-    /// When the session idles out, with an idle timeout of `idle`: its last
-    /// action plus `idle` (milliseconds). A driver closes the connection
-    /// then.
-    pub const fn idle_deadline_ms(&self, idle: Duration) -> u64 {
-        self.last_action_ms.saturating_add(idle.total_millis())
+    /// When the session next needs its driver without input, in
+    /// milliseconds: it idles out at its last action plus `idle`, and the
+    /// driver closes the connection then. `None` once closed. (The
+    /// driver contract: see the crate docs.)
+    pub const fn poll_timeout(&self, idle: Duration) -> Option<u64> {
+        if self.closed {
+            return None;
+        }
+        Some(self.last_action_ms.saturating_add(idle.total_millis()))
     }
 
     /// Whether, at `now_ms`, this session may be evicted for a newcomer

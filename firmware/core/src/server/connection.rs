@@ -200,9 +200,10 @@ impl<S: Storage> Server<'_, S> {
             socket.state(),
             State::Closed | State::TimeWait | State::Listen | State::SynSent | State::SynReceived
         );
-        let idle_deadline =
-            Instant::from_millis(session.idle_deadline_ms(self.config.idle_timeout) as i64);
-        if gone || now >= idle_deadline {
+        let idle_out = session
+            .poll_timeout(self.config.idle_timeout)
+            .is_some_and(|t| now >= instant_ms(t));
+        if gone || idle_out {
             if !gone {
                 self.stats.timed_out = self.stats.timed_out.wrapping_add(1);
                 log_debug(format_args!("session {k} idle, reset"));

@@ -314,9 +314,7 @@ impl<'a, S: Storage> Server<'a, S> {
         let half_open = self.config.admission.half_open;
         let half_open_answered = self.config.admission.half_open_answered;
         let upload = match self.upload_role {
-            UploadRole::Active(up) => {
-                Some(Instant::from_millis(up.last_activity_ms() as i64) + idle)
-            }
+            UploadRole::Active(up) => up.poll_timeout(idle).map(instant_ms),
             UploadRole::Closing(deadline) => Some(deadline),
             UploadRole::Resetting => Some(Instant::ZERO),
             UploadRole::Free | UploadRole::Listening => None,
@@ -328,7 +326,8 @@ impl<'a, S: Storage> Server<'a, S> {
                     .sessions
                     .get(k)
                     .and_then(|s| s.as_ref())
-                    .map(|s| Instant::from_millis(s.idle_deadline_ms(idle) as i64)),
+                    .and_then(|s| s.poll_timeout(idle))
+                    .map(instant_ms),
                 Role::Closing(deadline, _) => Some(deadline),
                 // Due at once: the RST is sent, the socket freed.
                 Role::Resetting => Some(Instant::ZERO),
@@ -362,6 +361,11 @@ impl<'a, S: Storage> Server<'a, S> {
         changed |= self.listen();
         changed || self.sent
     }
+}
+
+/// A sans-IO machine's deadline (milliseconds) as an [`Instant`].
+pub(super) fn instant_ms(ms: u64) -> Instant {
+    Instant::from_millis(i64::try_from(ms).unwrap_or(i64::MAX))
 }
 
 #[cfg(feature = "log")]

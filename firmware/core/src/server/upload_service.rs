@@ -107,7 +107,7 @@ impl<S: Storage> Server<'_, S> {
                     }
                 }
                 let gone = matches!(socket.state(), State::Closed | State::TimeWait);
-                let idle_deadline = Instant::from_millis(up.last_activity_ms() as i64) + idle;
+                let stalled = up.poll_timeout(idle).is_some_and(|t| now >= instant_ms(t));
                 if let Some((len, outcome)) = reply {
                     if let Some(text) = out.get(..len) {
                         let _ = socket.send_slice(text);
@@ -120,7 +120,7 @@ impl<S: Storage> Server<'_, S> {
                     };
                     *counter = counter.wrapping_add(1);
                     UploadRole::Closing(now + CLOSE_LINGER)
-                } else if gone || now >= idle_deadline || !socket.may_recv() {
+                } else if gone || stalled || !socket.may_recv() {
                     // Closed early, reset or stalled: only a failure record.
                     up.fail(storage);
                     self.stats.uploads_failed = self.stats.uploads_failed.wrapping_add(1);

@@ -22,6 +22,8 @@
 //! assert_eq!(storage.stored(), b"abc");
 //! ```
 
+use smoltcp::time::Duration;
+
 /// The reply once the whole file is stored (the lecture's).
 pub const GRACIAS: &[u8] = b"Gracias";
 
@@ -93,6 +95,17 @@ impl Upload {
     /// Time of the last byte received, in milliseconds.
     pub const fn last_activity_ms(&self) -> u64 {
         self.last_activity_ms
+    }
+
+    /// When the upload next needs its driver without input, in
+    /// milliseconds: with no bytes for `idle` it has stalled, and the
+    /// driver calls [`Upload::fail`] and drops the connection. `None` once
+    /// finished. (The driver contract: see the crate docs.)
+    pub const fn poll_timeout(&self, idle: Duration) -> Option<u64> {
+        if matches!(self.state, State::Finished) {
+            return None;
+        }
+        Some(self.last_activity_ms.saturating_add(idle.total_millis()))
     }
 
     /// Whether the file is being stored (so an early close is a failure).
