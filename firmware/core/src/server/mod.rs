@@ -261,6 +261,10 @@ impl<'a, S: Storage> Server<'a, S> {
     /// Processes everything pending: received packets, sessions, timers and
     /// transmissions. Returns how long the caller may wait before polling
     /// again if no packet arrives (`None`: only when one does).
+    // Always inlined: a driver calls it from one place, its main loop;
+    // on the board that saves 760 B of flash over a call (the compiler's
+    // own choice flips with small changes; measured 2026-12-02).
+    #[inline(always)]
     pub fn poll<D: Device + ?Sized>(&mut self, now: Instant, device: &mut D) -> Option<Duration> {
         self.iface.poll_maintenance(now);
         // Alternate the stack and the sessions until neither has anything
@@ -365,7 +369,8 @@ impl<'a, S: Storage> Server<'a, S> {
 
 /// A sans-IO machine's deadline (milliseconds) as an [`Instant`].
 pub(super) fn instant_ms(ms: u64) -> Instant {
-    Instant::from_millis(i64::try_from(ms).unwrap_or(i64::MAX))
+    // Saturating: a deadline beyond i64 milliseconds is "never".
+    Instant::from_millis(ms.min(i64::MAX as u64) as i64)
 }
 
 #[cfg(feature = "log")]
