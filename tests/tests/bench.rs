@@ -1,7 +1,7 @@
 //! The benchmark commands as a user runs them: `cuatro bench` (its summary
 //! and `--json` line) and `cuatro bench-suite` (its Markdown table), with
 //! small sizes so they finish in seconds. They check the shape and the
-//! consistency of the numbers, not their size (speed is for the README's
+//! consistency of the numbers, not their size (speed is for docs/BENCHMARKS.md's
 //! benchmark run, not for tests).
 
 use cuatro_proto::Codec;

@@ -1,4 +1,4 @@
-//! Pins the server's static RAM: state + socket buffers. The README's
+//! Pins the server's static RAM: state + socket buffers. docs/MEMORY.md's
 //! memory table quotes these numbers; change both together.
 #![allow(clippy::unwrap_used)]
 
@@ -12,7 +12,7 @@ use cuatro_core::upload::Upload;
 use cuatro_core::{Server, ServerMemory};
 use smoltcp::socket::tcp;
 
-/// The budget the README promises for the default configuration on the
+/// The budget docs/MEMORY.md promises for the default configuration on the
 /// host (64-bit); the board's 32-bit build is smaller.
 const BUDGET: usize = 28 * 1024;
 
