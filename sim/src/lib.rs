@@ -11,14 +11,16 @@ pub mod attack;
 pub mod gateway;
 pub mod impair;
 pub mod link;
+pub mod memory;
 pub mod netsim;
 pub mod pcap;
 pub mod referee;
 pub mod tap;
 pub mod upload;
 
-use cuatro_core::{Config as ServerConfig, Server, ServerMemory};
+use cuatro_core::{Config as ServerConfig, Server};
 use gateway::Gateway;
+pub use memory::{Budget, Buffers, HostMemory};
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
 use smoltcp::time::{Duration as NetDuration, Instant as NetInstant};
@@ -58,21 +60,8 @@ pub struct SimConfig {
     pub impair: impair::Impairments,
     /// Capture the board's link traffic into this pcap file.
     pub pcap: Option<PathBuf>,
-    /// The board's memory sizes.
-    pub buffers: Buffers,
-}
-
-/// The board's memory sizes (socket buffers, sessions): the firmware's own,
-/// or host-sized for benchmarks against the kernel's stack.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum Buffers {
-    /// The firmware defaults: 4 sessions, 6 game sockets of 1 KiB + 1 KiB,
-    /// a 4 KiB upload window (`cuatro_core::server` constants).
-    #[default]
-    Mcu,
-    /// Host-sized: 64 sessions, 66 game sockets of 4 KiB + 4 KiB, a 256 KiB
-    /// upload window.
-    Host,
+    /// The board's memory (sessions, sockets, buffers).
+    pub memory: Budget,
 }
 
 impl Default for SimConfig {
@@ -85,7 +74,7 @@ impl Default for SimConfig {
             upload_max: upload::DEFAULT_MAX,
             impair: impair::Impairments::default(),
             pcap: None,
-            buffers: Buffers::Mcu,
+            memory: Budget::MCU,
         }
     }
 }
@@ -198,33 +187,7 @@ impl Sim {
     }
 
     /// Runs the board, the link and the gateway until stopped.
-    pub fn run(self) -> std::io::Result<()> {
-        use cuatro_core::server::{
-            RX_BUFFER, SESSIONS, SOCKETS, SOCKET_STORAGE, TX_BUFFER, UPLOAD_RX_BUFFER,
-        };
-        match self.config.buffers {
-            Buffers::Mcu => self.run_with::<
-                SESSIONS,
-                SOCKETS,
-                RX_BUFFER,
-                TX_BUFFER,
-                SOCKET_STORAGE,
-                UPLOAD_RX_BUFFER,
-            >(),
-            Buffers::Host => self.run_with::<64, 66, 4096, 4096, 67, { 256 * 1024 }>(),
-        }
-    }
-
-    fn run_with<
-        const SE: usize,
-        const SO: usize,
-        const RX: usize,
-        const TX: usize,
-        const ST: usize,
-        const URX: usize,
-    >(
-        mut self,
-    ) -> std::io::Result<()> {
+    pub fn run(mut self) -> std::io::Result<()> {
         let start = Instant::now();
         let now = || NetInstant::from_micros(start.elapsed().as_micros() as i64);
         let (board_link, mut gw_port) = link::pair();
@@ -243,12 +206,15 @@ impl Sim {
         server_config.idle_timeout =
             NetDuration::from_micros(self.config.idle_timeout.as_micros() as u64);
         let storage = upload::DirStorage::new(&self.config.upload_dir, self.config.upload_max);
-        // Built in place, as a board does (see `ServerMemory::init`).
-        let mut slot: Box<std::mem::MaybeUninit<ServerMemory<'_, SE, SO, RX, TX, ST, URX>>> =
-            Box::new(std::mem::MaybeUninit::uninit());
-        let memory = ServerMemory::init(&mut slot);
-        let mut board =
-            Server::with_storage(server_config, &mut board_port, memory, now(), storage);
+        let mut memory = HostMemory::new(&self.config.memory);
+        let mut board = Server::with_view(
+            server_config,
+            &mut board_port,
+            memory.view(),
+            now(),
+            storage,
+        )
+        .map_err(|e| std::io::Error::other(format!("board memory: {e}")))?;
         let mut gateway = Gateway::new(
             &mut gw_port,
             GATEWAY_MAC,

@@ -66,11 +66,27 @@ struct Args {
     /// Write the board's link traffic to this pcap file (tshark -r FILE).
     #[arg(long, value_name = "FILE")]
     pcap: Option<std::path::PathBuf>,
-    /// The board's memory: `mcu` (the firmware's sizes: 4 sessions, 1 KiB
-    /// socket buffers, 4 KiB upload window) or `host` (64 sessions, 4 KiB
-    /// buffers, 256 KiB upload window; for benchmarks).
+    /// The board's memory preset: `mcu` (the firmware's sizes: 4 sessions,
+    /// 6 sockets, 1 KiB socket buffers, 4 KiB upload window) or `host` (64
+    /// sessions, 66 sockets, 4 KiB buffers, 256 KiB upload window; for
+    /// benchmarks). The flags below change one figure of it.
     #[arg(long, value_enum, default_value_t = sim::Buffers::Mcu)]
     buffers: sim::Buffers,
+    /// Game sessions.
+    #[arg(long, value_name = "N")]
+    sessions: Option<usize>,
+    /// Game sockets (sessions plus spare listeners).
+    #[arg(long, value_name = "N")]
+    sockets: Option<usize>,
+    /// Receive buffer per game socket, bytes.
+    #[arg(long, value_name = "BYTES")]
+    rx_buffer: Option<usize>,
+    /// Transmit buffer per game socket, bytes (at least the largest reply).
+    #[arg(long, value_name = "BYTES")]
+    tx_buffer: Option<usize>,
+    /// The upload socket's receive buffer (its window), bytes.
+    #[arg(long, value_name = "BYTES")]
+    upload_buffer: Option<usize>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -94,6 +110,18 @@ fn main() -> anyhow::Result<()> {
     if !impair.is_clean() {
         eprintln!("cuatro-sim: impaired link: {}", impair.summary());
     }
+    let preset = args.buffers.budget();
+    let memory = sim::Budget {
+        sessions: args.sessions.unwrap_or(preset.sessions),
+        sockets: args.sockets.unwrap_or(preset.sockets),
+        rx_buffer: args.rx_buffer.unwrap_or(preset.rx_buffer),
+        tx_buffer: args.tx_buffer.unwrap_or(preset.tx_buffer),
+        upload_buffer: args.upload_buffer.unwrap_or(preset.upload_buffer),
+    };
+    if let Err(e) = memory.check() {
+        eprintln!("cuatro-sim: the board's memory cannot run the server: {e}");
+        std::process::exit(2);
+    }
     let config = SimConfig {
         port_base: args.port_base,
         seed: args.seed,
@@ -102,7 +130,7 @@ fn main() -> anyhow::Result<()> {
         upload_max: args.upload_max,
         impair,
         pcap: args.pcap,
-        buffers: args.buffers,
+        memory,
     };
     if let Some(iface) = args.tap {
         return run_tap(&iface, &args.ip, config);

@@ -2,7 +2,7 @@
 //! simulated Ethernet switch, in virtual time.
 //!
 //! - The *board* is the unchanged `cuatro-core` [`Server`] over a
-//!   caller-chosen [`ServerMemory`] (sessions, sockets and socket buffers as
+//!   caller-chosen [`Budget`] (sessions, sockets and socket buffers as
 //!   const generics), behind an [`Impaired`] NIC and an optional [`Pcap`]
 //!   capture.
 //! - *Hosts* are smoltcp interfaces, each with its own MAC and IP, plugged
@@ -53,9 +53,10 @@
 use crate::attack::{AttackPlan, AttackStats, Attackers};
 use crate::impair::{Impaired, Impairments, LaneStats, SplitMix64};
 use crate::link::{self, Port};
+use crate::memory::{Budget, HostMemory};
 use crate::pcap::Pcap;
 use crate::referee::{Referee, Seen};
-use cuatro_core::{Config as ServerConfig, Server, ServerMemory, Stats};
+use cuatro_core::{Config as ServerConfig, Server, Stats};
 use cuatro_proto::frame::{encode_frame_with, FrameDecoder};
 use cuatro_proto::{Action, Codec, Error, Estado, MAX_FRAME};
 use smoltcp::iface::{Config as IfaceConfig, Interface, PollResult, SocketHandle, SocketSet};
@@ -242,18 +243,17 @@ impl Report {
     }
 }
 
-/// Runs a simulation on a board with the default memory (boxed) and
-/// clients whose frame decoders hold `MAX_FRAME` bytes.
+/// Runs a simulation on a board with the firmware's memory
+/// ([`Budget::MCU`]) and clients whose frame decoders hold `MAX_FRAME`
+/// bytes.
 pub fn run_default(cfg: &NetConfig) -> Result<Report, String> {
-    let mut memory: Box<ServerMemory<'_>> = Box::new(ServerMemory::new());
-    Netsim::<MAX_FRAME>::run(cfg, &mut *memory)
+    Netsim::<MAX_FRAME>::run(cfg, &Budget::MCU)
 }
 
 /// Like [`run_default`], but the report comes back even when the
 /// simulation fails (with what happened up to the failure).
 pub fn run_default_with_report(cfg: &NetConfig) -> (Report, Result<(), String>) {
-    let mut memory: Box<ServerMemory<'_>> = Box::new(ServerMemory::new());
-    Netsim::<MAX_FRAME>::run_with_report(cfg, &mut *memory)
+    Netsim::<MAX_FRAME>::run_with_report(cfg, &Budget::MCU)
 }
 
 /// The simulation, with clients whose frame decoders hold `CAP` payload
@@ -262,58 +262,46 @@ pub fn run_default_with_report(cfg: &NetConfig) -> (Report, Result<(), String>) 
 pub struct Netsim<const CAP: usize = MAX_FRAME>;
 
 impl<const CAP: usize> Netsim<CAP> {
-    /// Runs a simulation on a board built over `memory`: its const generics
-    /// set the sessions, sockets and socket buffers. Errors describe the
-    /// first violation (a referee's finding, a reset, a livelock, a time
-    /// limit).
+    /// Runs a simulation on a board with `budget`'s memory (sessions,
+    /// sockets, socket buffers). Errors describe the first violation (a
+    /// referee's finding, a reset, a livelock, a time limit), or a budget
+    /// the server cannot run on.
     ///
     /// ```
-    /// use cuatro_core::ServerMemory;
     /// use sim::netsim::{NetConfig, Netsim};
-    /// // 1 session, 3 sockets (+1 upload slot), 64-byte receive and
-    /// // 604-byte transmit buffers: the smallest that carries a classic reply.
-    /// let mut memory: ServerMemory<'_, 1, 3, 64, 604, 4> = ServerMemory::new();
+    /// use sim::Budget;
+    /// // 1 session, 3 sockets, 64-byte receive and 604-byte transmit
+    /// // buffers: the smallest that carries a classic reply.
+    /// let budget = Budget { sessions: 1, sockets: 3, rx_buffer: 64, tx_buffer: 604, ..Budget::MCU };
     /// let cfg = NetConfig { clients: 2, concurrency: 1, ..Default::default() };
-    /// let report = Netsim::<600>::run(&cfg, &mut memory).unwrap();
+    /// let report = Netsim::<600>::run(&cfg, &budget).unwrap();
     /// assert_eq!(report.completed, 2);
     /// ```
-    pub fn run<
-        'a,
-        const SE: usize,
-        const SO: usize,
-        const RX: usize,
-        const TX: usize,
-        const ST: usize,
-        const URX: usize,
-    >(
-        cfg: &NetConfig,
-        memory: &'a mut ServerMemory<'a, SE, SO, RX, TX, ST, URX>,
-    ) -> Result<Report, String> {
-        let (report, res) = Self::run_with_report(cfg, memory);
+    pub fn run(cfg: &NetConfig, budget: &Budget) -> Result<Report, String> {
+        let (report, res) = Self::run_with_report(cfg, budget);
         res.map(|()| report)
     }
 
     /// Like [`Netsim::run`], but the report comes back even when the
     /// simulation fails (with what happened up to the failure).
-    pub fn run_with_report<
-        'a,
-        const SE: usize,
-        const SO: usize,
-        const RX: usize,
-        const TX: usize,
-        const ST: usize,
-        const URX: usize,
-    >(
-        cfg: &NetConfig,
-        memory: &'a mut ServerMemory<'a, SE, SO, RX, TX, ST, URX>,
-    ) -> (Report, Result<(), String>) {
+    pub fn run_with_report(cfg: &NetConfig, budget: &Budget) -> (Report, Result<(), String>) {
         let wall = std::time::Instant::now();
         let mut net = Net::<CAP>::new(cfg);
         let mut board_config = ServerConfig::new(BOARD_MAC, Ipv4Cidr::new(BOARD_IP, PREFIX));
         board_config.port_base = GAME_PORT;
         board_config.seed = cfg.seed;
         board_config.idle_timeout = Duration::from_micros(cfg.idle_timeout.as_micros() as u64);
-        let mut board = Server::new(board_config, &mut net.board_dev, memory, net.now);
+        let mut memory = HostMemory::new(budget);
+        let mut board = match Server::with_view(
+            board_config,
+            &mut net.board_dev,
+            memory.view(),
+            net.now,
+            cuatro_core::upload::NoStorage,
+        ) {
+            Ok(board) => board,
+            Err(e) => return (Report::default(), Err(format!("board memory: {e}"))),
+        };
         let res = net.run(&mut board);
         let mut report = std::mem::take(&mut net.report);
         report.server = board.stats();

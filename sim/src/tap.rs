@@ -17,7 +17,7 @@
 use crate::impair::Impaired;
 use crate::pcap::{self, Pcap};
 use crate::{upload, SimConfig, StopHandle};
-use cuatro_core::{Config as ServerConfig, Server, ServerMemory};
+use cuatro_core::{Config as ServerConfig, Server};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
 use smoltcp::phy::{Medium, TunTapInterface};
@@ -237,8 +237,9 @@ impl TapSim {
         server_config.idle_timeout =
             NetDuration::from_micros(self.config.idle_timeout.as_micros() as u64);
         let storage = upload::DirStorage::new(&self.config.upload_dir, self.config.upload_max);
-        let mut memory: ServerMemory = ServerMemory::new();
-        let mut board = Server::with_storage(server_config, &mut dev, &mut memory, now(), storage);
+        let mut memory = crate::HostMemory::new(&self.config.memory);
+        let mut board = Server::with_view(server_config, &mut dev, memory.view(), now(), storage)
+            .map_err(|e| std::io::Error::other(format!("board memory: {e}")))?;
 
         let mut events = Events::with_capacity(16);
         loop {

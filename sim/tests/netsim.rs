@@ -3,11 +3,11 @@
 //! the simulated seconds cost nothing.
 
 use cuatro_core::session::reply_bound;
-use cuatro_core::ServerMemory;
 use cuatro_proto::{classic, Codec};
 use sim::impair::Impairments;
 use sim::netsim::{run_default, Codecs, NetConfig, Netsim, Report, BOARD_MAC};
 use sim::pcap;
+use sim::Budget;
 use std::time::{Duration, Instant};
 
 /// The lossy link: 10% loss, 1% corruption, 5% reordering, 1%
@@ -118,8 +118,14 @@ fn minimum_buffers_carry_whole_replies_in_mss_segments() {
         capture: true,
         ..Default::default()
     };
-    let mut memory: ServerMemory<'_, 1, 3, 1, TX, 4> = ServerMemory::new();
-    let r = Netsim::<{ classic::MAX_REPLY_PAYLOAD }>::run(&cfg, &mut memory)
+    let budget = Budget {
+        sessions: 1,
+        sockets: 3,
+        rx_buffer: 1,
+        tx_buffer: TX,
+        ..Budget::MCU
+    };
+    let r = Netsim::<{ classic::MAX_REPLY_PAYLOAD }>::run(&cfg, &budget)
         .unwrap_or_else(|e| panic!("{e}"));
     assert_complete(&r, 4);
     let segments = tcp_segments(r.capture.as_deref().unwrap_or_default());
@@ -204,8 +210,12 @@ fn scale(n: usize) -> Report {
         },
         ..Default::default()
     };
-    let mut memory: Box<ServerMemory<'_, 32, 40, 1024, 1024, 41>> = Box::new(ServerMemory::new());
-    let r = Netsim::<{ cuatro_proto::MAX_FRAME }>::run(&cfg, &mut *memory)
+    let budget = Budget {
+        sessions: 32,
+        sockets: 40,
+        ..Budget::MCU
+    };
+    let r = Netsim::<{ cuatro_proto::MAX_FRAME }>::run(&cfg, &budget)
         .unwrap_or_else(|e| panic!("{n} clients: {e}"));
     assert_complete(&r, n);
     r
@@ -249,4 +259,62 @@ fn salir_under_loss_close_linger() {
         let r = run_default(&cfg).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
         assert_complete(&r, 4);
     }
+}
+
+/// The board's memory sized at run time: a matrix of small budgets, each
+/// running refereed games to the end (the smallest transmit buffer is the
+/// largest classic reply frame).
+#[test]
+fn a_matrix_of_small_budgets_plays_to_the_end() {
+    let tx_min = cuatro_core::session::reply_bound(cuatro_proto::Codec::Classic);
+    let mut ran = 0;
+    for sessions in [1usize, 2, 4] {
+        for spare in [0usize, 1, 2] {
+            for rx_buffer in [1usize, 64, 1024] {
+                for tx_buffer in [tx_min, 1024] {
+                    let budget = Budget {
+                        sessions,
+                        sockets: sessions + spare,
+                        rx_buffer,
+                        tx_buffer,
+                        upload_buffer: 64,
+                    };
+                    let cfg = NetConfig {
+                        clients: sessions + 1,
+                        concurrency: sessions,
+                        seed: ran as u64 + 1,
+                        ..Default::default()
+                    };
+                    let r = Netsim::<{ classic::MAX_REPLY_PAYLOAD }>::run(&cfg, &budget)
+                        .unwrap_or_else(|e| panic!("{budget:?}: {e}"));
+                    assert_complete(&r, sessions + 1);
+                    ran += 1;
+                }
+            }
+        }
+    }
+    println!("{ran} budgets played to the end");
+}
+
+/// A budget the server cannot run on is refused, naming the minimum.
+#[test]
+fn a_budget_too_small_is_refused_naming_the_minimum() {
+    let tx_min = cuatro_core::session::reply_bound(cuatro_proto::Codec::Classic);
+    let small = Budget {
+        tx_buffer: tx_min - 1,
+        ..Budget::MCU
+    };
+    let err = small
+        .check()
+        .expect_err("one byte short of the largest reply");
+    assert!(err.to_string().contains(&tx_min.to_string()), "{err}");
+    let err = Netsim::<{ classic::MAX_REPLY_PAYLOAD }>::run(&NetConfig::default(), &small)
+        .expect_err("refused");
+    assert!(err.contains(&tx_min.to_string()), "{err}");
+    let none = Budget {
+        sessions: 0,
+        ..Budget::MCU
+    };
+    assert!(none.check().is_err());
+    assert!(Budget::MCU.check().is_ok() && Budget::HOST.check().is_ok());
 }

@@ -148,6 +148,40 @@ fn sim_binary_port_in_use_fails_with_one_line() {
 }
 
 #[test]
+fn sim_binary_takes_a_memory_budget_and_refuses_one_too_small() {
+    // A budget of its own: 2 sessions, 3 sockets, small buffers; it plays.
+    let sim = Spawned::sim(&[
+        "--sessions",
+        "2",
+        "--sockets",
+        "3",
+        "--rx-buffer",
+        "256",
+        "--tx-buffer",
+        "604",
+        "--upload-buffer",
+        "512",
+    ]);
+    let t = sim.target;
+    bounded(Duration::from_secs(60), move || {
+        s::sequential_sessions(&t, 3, Duration::from_secs(1));
+    });
+    // One byte short of the largest reply frame: refused in one line that
+    // names the minimum, before any port is bound.
+    let mut cmd = Command::new(bin("cuatro-sim"));
+    cmd.args(["--port-base", "0", "--tx-buffer", "603"]);
+    let out = run_with_stdin(cmd, "", Duration::from_secs(20));
+    assert!(out.status.is_some() && !out.success(), "{out:?}");
+    assert!(!out.stdout.contains("ready"), "{out:?}");
+    assert_eq!(out.stderr.lines().count(), 1, "stderr: {:?}", out.stderr);
+    assert!(
+        out.stderr.contains("604"),
+        "does not name the minimum: {}",
+        out.stderr
+    );
+}
+
+#[test]
 fn serve_then_play() {
     let server = Spawned::serve(&[]);
     let t = server.target;

@@ -59,5 +59,5 @@ pub mod server;
 pub mod session;
 pub mod upload;
 
-pub use server::{Clock, Config, Server, ServerMemory, Stats};
+pub use server::{Clock, Config, MemoryView, Server, ServerMemory, Stats};
 pub use session::Session;

@@ -20,12 +20,14 @@ mod ingress;
 mod memory;
 mod pool;
 mod upload_service;
+mod view;
 
 pub use config::*;
 pub use memory::ServerMemory;
 pub use pool::Slot;
 use pool::*;
 use upload_service::*;
+pub use view::{MemoryError, MemoryView};
 
 use crate::admission::Admission;
 use crate::guard::{Guard, GuardStats, Guarded, Peer};
@@ -101,8 +103,9 @@ pub struct Server<'a, S: Storage = NoStorage> {
 }
 
 impl<'a> Server<'a, NoStorage> {
-    /// Builds the interface and the socket pool over `memory`; no upload
-    /// service (see [`Server::with_storage`]).
+    /// Builds the interface and the socket pool over `memory` (a board's
+    /// [`ServerMemory`], checked at compile time); no upload service (see
+    /// [`Server::with_storage`]).
     pub fn new<
         D,
         const SE: usize,
@@ -125,8 +128,9 @@ impl<'a> Server<'a, NoStorage> {
 }
 
 impl<'a, S: Storage> Server<'a, S> {
-    /// Builds the interface and the socket pool over `memory`, with uploads
-    /// (port base + 2) streamed into `storage`.
+    /// Builds the interface and the socket pool over `memory` (a board's
+    /// [`ServerMemory`], checked at compile time), with uploads (port base
+    /// + 2) streamed into `storage`.
     pub fn with_storage<
         D,
         const SE: usize,
@@ -145,6 +149,29 @@ impl<'a, S: Storage> Server<'a, S> {
     where
         D: Device + ?Sized,
     {
+        Server::build(config, device, MemoryView::from(memory), now, storage)
+    }
+
+    /// Builds the server over memory sized at run time, after
+    /// [`MemoryView::check`].
+    pub fn with_view<D: Device + ?Sized>(
+        config: Config,
+        device: &mut D,
+        memory: MemoryView<'a>,
+        now: Instant,
+        storage: S,
+    ) -> Result<Self, MemoryError> {
+        memory.check()?;
+        Ok(Server::build(config, device, memory, now, storage))
+    }
+
+    fn build<D: Device + ?Sized>(
+        config: Config,
+        device: &mut D,
+        memory: MemoryView<'a>,
+        now: Instant,
+        storage: S,
+    ) -> Self {
         let mut iface_config = IfaceConfig::new(HardwareAddress::Ethernet(config.hardware_addr));
         iface_config.random_seed = config.seed;
         let mut iface = Interface::new(iface_config, device, now);
@@ -156,7 +183,8 @@ impl<'a, S: Storage> Server<'a, S> {
             let _ = iface.routes_mut().add_default_ipv4_route(gw);
         }
 
-        let ServerMemory {
+        let (rx_len, tx_len) = (memory.rx_per_socket().max(1), memory.tx_per_socket().max(1));
+        let MemoryView {
             storage: socket_storage,
             rx,
             tx,
@@ -167,12 +195,11 @@ impl<'a, S: Storage> Server<'a, S> {
             upload_tx,
             guard,
         } = memory;
-        let mut sockets = SocketSet::new(&mut socket_storage[..]);
-        for ((rx, tx), slot) in rx.iter_mut().zip(tx.iter_mut()).zip(slots.iter_mut()) {
-            let mut socket = tcp::Socket::new(
-                tcp::SocketBuffer::new(&mut rx[..]),
-                tcp::SocketBuffer::new(&mut tx[..]),
-            );
+        let mut sockets = SocketSet::new(socket_storage);
+        let buffers = rx.chunks_exact_mut(rx_len).zip(tx.chunks_exact_mut(tx_len));
+        for ((rx, tx), slot) in buffers.zip(slots.iter_mut()) {
+            let mut socket =
+                tcp::Socket::new(tcp::SocketBuffer::new(rx), tcp::SocketBuffer::new(tx));
             // Request/response: never hold a reply back waiting for an ACK.
             socket.set_nagle_enabled(false);
             *slot = Slot {
@@ -181,8 +208,8 @@ impl<'a, S: Storage> Server<'a, S> {
             };
         }
         let mut upload_socket = tcp::Socket::new(
-            tcp::SocketBuffer::new(&mut upload_rx[..]),
-            tcp::SocketBuffer::new(&mut upload_tx[..]),
+            tcp::SocketBuffer::new(upload_rx),
+            tcp::SocketBuffer::new(upload_tx),
         );
         upload_socket.set_nagle_enabled(false);
         let upload_handle = sockets.add(upload_socket);
@@ -193,9 +220,9 @@ impl<'a, S: Storage> Server<'a, S> {
         let mut server = Server {
             iface,
             sockets,
-            slots: &mut slots[..],
-            sessions: &mut sessions[..],
-            scratch: &mut scratch[..],
+            slots,
+            sessions,
+            scratch,
             upload_handle,
             upload_role: UploadRole::Free,
             #[cfg(feature = "dhcp")]

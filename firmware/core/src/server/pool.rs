@@ -35,7 +35,8 @@ pub struct Slot {
 }
 
 impl Slot {
-    pub(super) const EMPTY: Slot = Slot {
+    /// A slot with no socket yet (the server fills it).
+    pub const EMPTY: Slot = Slot {
         handle: None,
         role: Role::Free,
         peer: None,
