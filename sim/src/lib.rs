@@ -8,6 +8,7 @@
 //! when idle and never sleeping on the data path.
 
 pub mod attack;
+pub mod board;
 pub mod gateway;
 pub mod impair;
 pub mod link;
@@ -18,13 +19,12 @@ pub mod referee;
 pub mod tap;
 pub mod upload;
 
-use cuatro_core::{Config as ServerConfig, Server};
 use gateway::Gateway;
 pub use memory::{Budget, Buffers, HostMemory};
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
 use smoltcp::time::{Duration as NetDuration, Instant as NetInstant};
-use smoltcp::wire::{EthernetAddress, IpCidr, Ipv4Address, Ipv4Cidr};
+use smoltcp::wire::{EthernetAddress, IpCidr, Ipv4Address};
 use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -32,16 +32,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The board's address on the simulated link (QEMU user-network style).
-pub const BOARD_IP: Ipv4Address = Ipv4Address::new(10, 0, 2, 15);
+/// The board's address behind the relay (QEMU user-network style).
+pub const BOARD_IP: Ipv4Address = board::RELAY_IP.address();
 /// The gateway's address on the simulated link.
-pub const GATEWAY_IP: Ipv4Address = Ipv4Address::new(10, 0, 2, 2);
-/// The board's MAC address.
-pub const BOARD_MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x15]);
+pub const GATEWAY_IP: Ipv4Address = board::RELAY_GATEWAY;
 /// The gateway's MAC address.
 pub const GATEWAY_MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x02]);
-/// The board's ports (classic, compact, upload) inside the link.
-pub const BOARD_PORTS: [u16; 3] = [8080, 8081, 8082];
+pub use board::{BoardSettings, BOARD_MAC, BOARD_PORTS};
 
 /// Simulator settings.
 #[derive(Debug, Clone)]
@@ -199,22 +196,18 @@ impl Sim {
             true,
         );
 
-        let mut server_config = ServerConfig::new(BOARD_MAC, Ipv4Cidr::new(BOARD_IP, 24));
-        server_config.gateway = Some(GATEWAY_IP);
-        server_config.port_base = BOARD_PORTS[0];
-        server_config.seed = self.config.seed;
-        server_config.idle_timeout =
-            NetDuration::from_micros(self.config.idle_timeout.as_micros() as u64);
         let storage = upload::DirStorage::new(&self.config.upload_dir, self.config.upload_max);
+        let board = BoardSettings {
+            ip: board::RELAY_IP,
+            gateway: Some(board::RELAY_GATEWAY),
+            port_base: BOARD_PORTS[0],
+            seed: self.config.seed,
+            idle_timeout: self.config.idle_timeout,
+        };
         let mut memory = HostMemory::new(&self.config.memory);
-        let mut board = Server::with_view(
-            server_config,
-            &mut board_port,
-            memory.view(),
-            now(),
-            storage,
-        )
-        .map_err(|e| std::io::Error::other(format!("board memory: {e}")))?;
+        let mut board = board
+            .build(&mut board_port, &mut memory, now(), storage)
+            .map_err(|e| std::io::Error::other(format!("board memory: {e}")))?;
         let mut gateway = Gateway::new(
             &mut gw_port,
             GATEWAY_MAC,

@@ -56,7 +56,7 @@ use crate::link::{self, Port};
 use crate::memory::{Budget, HostMemory};
 use crate::pcap::Pcap;
 use crate::referee::{Referee, Seen};
-use cuatro_core::{Config as ServerConfig, Server, Stats};
+use cuatro_core::{Server, Stats};
 use cuatro_proto::frame::{encode_frame_with, FrameDecoder};
 use cuatro_proto::{Action, Codec, Error, Estado, MAX_FRAME};
 use smoltcp::iface::{Config as IfaceConfig, Interface, PollResult, SocketHandle, SocketSet};
@@ -65,18 +65,18 @@ use smoltcp::socket::tcp;
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::{
     EthernetAddress, EthernetFrame, EthernetProtocol, Icmpv4Message, Icmpv4Packet, IpAddress,
-    IpCidr, IpProtocol, Ipv4Address, Ipv4Cidr, Ipv4Packet,
+    IpCidr, IpProtocol, Ipv4Address, Ipv4Packet,
 };
 use std::collections::VecDeque;
 
 /// The board's address on the simulated network.
-pub const BOARD_IP: Ipv4Address = Ipv4Address::new(10, 0, 0, 1);
+pub const BOARD_IP: Ipv4Address = crate::board::NETSIM_IP.address();
 /// The board's MAC address.
-pub const BOARD_MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x01]);
+pub const BOARD_MAC: EthernetAddress = crate::board::BOARD_MAC;
 /// Prefix length of the simulated network.
-pub const PREFIX: u8 = 16;
+pub const PREFIX: u8 = crate::board::NETSIM_IP.prefix_len();
 /// The board's classic game port (compact is the next one).
-pub const GAME_PORT: u16 = 8080;
+pub const GAME_PORT: u16 = crate::board::BOARD_PORTS[0];
 /// Capture timestamps start here (2025-01-01T00:00:00Z), not in 1970.
 pub const CAPTURE_EPOCH_MICROS: i64 = 1_735_689_600_000_000;
 /// A client refused (no listening socket, or "server full") retries this
@@ -287,18 +287,16 @@ impl<const CAP: usize> Netsim<CAP> {
     pub fn run_with_report(cfg: &NetConfig, budget: &Budget) -> (Report, Result<(), String>) {
         let wall = std::time::Instant::now();
         let mut net = Net::<CAP>::new(cfg);
-        let mut board_config = ServerConfig::new(BOARD_MAC, Ipv4Cidr::new(BOARD_IP, PREFIX));
-        board_config.port_base = GAME_PORT;
-        board_config.seed = cfg.seed;
-        board_config.idle_timeout = Duration::from_micros(cfg.idle_timeout.as_micros() as u64);
+        let settings = crate::BoardSettings {
+            ip: crate::board::NETSIM_IP,
+            gateway: None,
+            port_base: GAME_PORT,
+            seed: cfg.seed,
+            idle_timeout: cfg.idle_timeout,
+        };
         let mut memory = HostMemory::new(budget);
-        let mut board = match Server::with_view(
-            board_config,
-            &mut net.board_dev,
-            memory.view(),
-            net.now,
-            cuatro_core::upload::NoStorage,
-        ) {
+        let storage = cuatro_core::upload::NoStorage;
+        let mut board = match settings.build(&mut net.board_dev, &mut memory, net.now, storage) {
             Ok(board) => board,
             Err(e) => return (Report::default(), Err(format!("board memory: {e}"))),
         };

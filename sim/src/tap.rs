@@ -17,12 +17,11 @@
 use crate::impair::Impaired;
 use crate::pcap::{self, Pcap};
 use crate::{upload, SimConfig, StopHandle};
-use cuatro_core::{Config as ServerConfig, Server};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
 use smoltcp::phy::{Medium, TunTapInterface};
 use smoltcp::time::{Duration as NetDuration, Instant as NetInstant};
-use smoltcp::wire::{EthernetAddress, Ipv4Address, Ipv4Cidr};
+use smoltcp::wire::{EthernetAddress, Ipv4Cidr};
 use std::fmt;
 use std::io::{ErrorKind, Write};
 use std::os::unix::io::AsRawFd;
@@ -32,9 +31,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The board's MAC address on a TAP (stable across runs).
-pub const TAP_MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x01]);
+pub const TAP_MAC: EthernetAddress = crate::board::BOARD_MAC;
 /// The board's default address on a TAP (smoltcp's examples' address).
-pub const DEFAULT_IP: Ipv4Cidr = Ipv4Cidr::new(Ipv4Address::new(192, 168, 69, 1), 24);
+pub const DEFAULT_IP: Ipv4Cidr = crate::board::TAP_IP;
 
 const TAP: Token = Token(0);
 const WAKER: Token = Token(1);
@@ -227,18 +226,21 @@ impl TapSim {
             pcap::epoch_micros_now(),
             true,
         );
-        let mut server_config = ServerConfig::new(TAP_MAC, self.ip);
-        server_config.port_base = if self.config.port_base == 0 {
-            8080
-        } else {
-            self.config.port_base
+        let settings = crate::BoardSettings {
+            ip: self.ip,
+            gateway: None,
+            port_base: if self.config.port_base == 0 {
+                crate::BOARD_PORTS[0]
+            } else {
+                self.config.port_base
+            },
+            seed: self.config.seed,
+            idle_timeout: self.config.idle_timeout,
         };
-        server_config.seed = self.config.seed;
-        server_config.idle_timeout =
-            NetDuration::from_micros(self.config.idle_timeout.as_micros() as u64);
         let storage = upload::DirStorage::new(&self.config.upload_dir, self.config.upload_max);
         let mut memory = crate::HostMemory::new(&self.config.memory);
-        let mut board = Server::with_view(server_config, &mut dev, memory.view(), now(), storage)
+        let mut board = settings
+            .build(&mut dev, &mut memory, now(), storage)
             .map_err(|e| std::io::Error::other(format!("board memory: {e}")))?;
 
         let mut events = Events::with_capacity(16);
