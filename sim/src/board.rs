@@ -61,6 +61,6 @@ impl BoardSettings {
         now: NetInstant,
         storage: S,
     ) -> Result<Server<'a, S>, MemoryError> {
-        Server::with_view(self.config(), device, memory.view(), now, storage)
+        Server::with_storage(self.config(), device, memory.view(), now, storage)
     }
 }

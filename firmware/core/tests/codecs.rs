@@ -145,7 +145,7 @@ fn connect(port: u16) -> Outcome {
         Ipv4Cidr::new(SERVER_IP, 24),
     );
     let mut now = Instant::from_millis(0);
-    let mut server = Server::new(config, &mut board_nic, memory, now);
+    let mut server = Server::new(config, &mut board_nic, memory, now).unwrap();
 
     let client_mac = HardwareAddress::Ethernet(EthernetAddress([0x02, 0, 0, 0, 0, 2]));
     let mut iface = Interface::new(IfaceConfig::new(client_mac), &mut client_nic, now);

@@ -129,7 +129,11 @@ fn main() -> ! {
     let mut clock = clock::Clock::new();
     let uploads = storage::PsramStorage::take();
     let memory = ServerMemory::init(SERVER_MEMORY);
-    let mut server = Server::with_storage(config, &mut nic, memory, clock.now(), uploads);
+    // The memory's sizes are checked when it compiles; this cannot fail.
+    let Ok(mut server) = Server::with_storage(config, &mut nic, memory, clock.now(), uploads)
+    else {
+        halt(|l| l.s("the server memory cannot carry the server"));
+    };
     nic.enable_interrupts();
     // SAFETY: the handler (DefaultHandler below) only masks the line and
     // sets a flag; no critical section relies on it staying masked.

@@ -161,6 +161,7 @@ impl Link {
             self.now,
             storage,
         )
+        .expect("the default memory carries the server")
     }
 
     /// Opens a client connection to the server's `port`.

@@ -103,68 +103,41 @@ pub struct Server<'a, S: Storage = NoStorage> {
 }
 
 impl<'a> Server<'a, NoStorage> {
-    /// Builds the interface and the socket pool over `memory` (a board's
-    /// [`ServerMemory`], checked at compile time); no upload service (see
-    /// [`Server::with_storage`]).
-    pub fn new<
-        D,
-        const SE: usize,
-        const SO: usize,
-        const RX: usize,
-        const TX: usize,
-        const ST: usize,
-        const URX: usize,
-    >(
+    /// Builds the interface and the socket pool over `memory`; no upload
+    /// service (see [`Server::with_storage`]).
+    pub fn new<D: Device + ?Sized>(
         config: Config,
         device: &mut D,
-        memory: &'a mut ServerMemory<'a, SE, SO, RX, TX, ST, URX>,
+        memory: impl Into<MemoryView<'a>>,
         now: Instant,
-    ) -> Self
-    where
-        D: Device + ?Sized,
-    {
+    ) -> Result<Self, MemoryError> {
         Server::with_storage(config, device, memory, now, NoStorage)
     }
 }
 
 impl<'a, S: Storage> Server<'a, S> {
     /// Builds the interface and the socket pool over `memory` (a board's
-    /// [`ServerMemory`], checked at compile time), with uploads (port base
-    /// + 2) streamed into `storage`.
-    pub fn with_storage<
-        D,
-        const SE: usize,
-        const SO: usize,
-        const RX: usize,
-        const TX: usize,
-        const ST: usize,
-        const URX: usize,
-    >(
+    /// [`ServerMemory`], or a [`MemoryView`] sized at run time), with
+    /// uploads (port base + 2) streamed into `storage`. Memory that cannot
+    /// carry the server ([`MemoryView::check`]) is refused; a
+    /// [`ServerMemory`] built by [`ServerMemory::new`] is checked when it
+    /// compiles, and never is.
+    // Inlined (one call site per driver): on a board the checks fold
+    // away against the memory's constant sizes.
+    #[inline(always)]
+    pub fn with_storage<D: Device + ?Sized>(
         config: Config,
         device: &mut D,
-        memory: &'a mut ServerMemory<'a, SE, SO, RX, TX, ST, URX>,
-        now: Instant,
-        storage: S,
-    ) -> Self
-    where
-        D: Device + ?Sized,
-    {
-        Server::build(config, device, MemoryView::from(memory), now, storage)
-    }
-
-    /// Builds the server over memory sized at run time, after
-    /// [`MemoryView::check`].
-    pub fn with_view<D: Device + ?Sized>(
-        config: Config,
-        device: &mut D,
-        memory: MemoryView<'a>,
+        memory: impl Into<MemoryView<'a>>,
         now: Instant,
         storage: S,
     ) -> Result<Self, MemoryError> {
+        let memory = memory.into();
         memory.check()?;
         Ok(Server::build(config, device, memory, now, storage))
     }
 
+    #[inline(always)]
     fn build<D: Device + ?Sized>(
         config: Config,
         device: &mut D,

@@ -112,6 +112,7 @@ impl MemoryView<'_> {
 
     /// Checks that the server can run on this memory: every socket can
     /// carry the largest reply of either codec, every slot has a socket.
+    #[inline]
     pub fn check(&self) -> Result<(), MemoryError> {
         let (sockets, sessions) = (self.slots.len(), self.sessions.len());
         if sockets == 0 || sessions == 0 || sessions > sockets {
