@@ -53,6 +53,7 @@ pub mod message;
 mod test_util;
 #[cfg(feature = "classic")]
 mod write;
+pub use write::{decimal, U64_DIGITS};
 
 pub use error::Error;
 pub use message::{Action, Board, Cell, Estado, Event, Refusal, Reply, COLS, ROWS};

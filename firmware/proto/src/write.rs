@@ -48,21 +48,9 @@ impl<'a> Cursor<'a> {
     }
 
     /// Appends the decimal digits of `v`.
-    pub(crate) fn u64(&mut self, mut v: u64) -> Result<(), Error> {
+    pub(crate) fn u64(&mut self, v: u64) -> Result<(), Error> {
         let mut digits = [0u8; U64_DIGITS];
-        let mut start = digits.len();
-        loop {
-            start -= 1;
-            if let Some(d) = digits.get_mut(start) {
-                // `v % 10 < 10`, so the cast cannot truncate.
-                *d = b'0' + (v % 10) as u8;
-            }
-            v /= 10;
-            if v == 0 || start == 0 {
-                break;
-            }
-        }
-        self.bytes(digits.get(start..).unwrap_or(&[]))
+        self.bytes(decimal(v, &mut digits))
     }
 
     /// Appends the decimal digits of `v`, with a leading `-` when negative.
@@ -75,5 +63,24 @@ impl<'a> Cursor<'a> {
 }
 
 /// Decimal digits of `u64::MAX` (18 446 744 073 709 551 615): the most
-/// [`Cursor::u64`] ever writes.
-const U64_DIGITS: usize = 20;
+/// [`decimal`] ever writes.
+pub const U64_DIGITS: usize = 20;
+
+/// The decimal digits of `v`, written at the end of `digits`; returns them.
+/// The one number-to-text routine of the firmware (no `core::fmt`): the
+/// codecs, the upload replies and a board's log all use it.
+pub fn decimal(mut v: u64, digits: &mut [u8; U64_DIGITS]) -> &[u8] {
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        if let Some(d) = digits.get_mut(start) {
+            // `v % 10 < 10`, so the cast cannot truncate.
+            *d = b'0' + (v % 10) as u8;
+        }
+        v /= 10;
+        if v == 0 || start == 0 {
+            break;
+        }
+    }
+    digits.get(start..).unwrap_or(&[])
+}

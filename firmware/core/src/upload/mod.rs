@@ -252,26 +252,9 @@ impl Writer<'_> {
         }
     }
 
-    fn number(&mut self, mut n: u64) {
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            if let Some(d) = digits.get_mut(i) {
-                *d = b'0' + (n % 10) as u8;
-            }
-            n /= 10;
-            if n == 0 || i == 0 {
-                break;
-            }
-        }
-        let tail = digits.get(i..).unwrap_or_default();
-        let mut copy = [0u8; 20];
-        let k = tail.len();
-        if let Some(dst) = copy.get_mut(..k) {
-            dst.copy_from_slice(tail);
-        }
-        self.push(copy.get(..k).unwrap_or_default());
+    fn number(&mut self, n: u64) {
+        let mut digits = [0u8; cuatro_proto::U64_DIGITS];
+        self.push(cuatro_proto::decimal(n, &mut digits));
     }
 }
 
