@@ -90,10 +90,10 @@ enum Command {
         #[arg(long, default_value_t = 60)]
         idle_timeout: u64,
         /// Directory for uploaded files.
-        #[arg(long, default_value = sim::upload::DEFAULT_DIR)]
+        #[arg(long, default_value = cuatro_kit::storage::DEFAULT_DIR)]
         upload_dir: std::path::PathBuf,
         /// Largest upload accepted, in bytes.
-        #[arg(long, default_value_t = sim::upload::DEFAULT_MAX)]
+        #[arg(long, default_value_t = cuatro_kit::storage::DEFAULT_MAX)]
         upload_max: u64,
     },
 }

@@ -6,8 +6,8 @@
 
 use cuatro_core::session::{self, Output, Session, REPLY_CAPACITY};
 use cuatro_core::upload::{self, Storage, Upload, UploadOutput};
+use cuatro_kit::DirStorage;
 use cuatro_proto::Codec;
-use sim::upload::DirStorage;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -39,8 +39,8 @@ impl Default for ServeConfig {
             sessions: cuatro_core::server::SESSIONS,
             idle_timeout: Duration::from_secs(60),
             seed: 1,
-            upload_dir: PathBuf::from(sim::upload::DEFAULT_DIR),
-            upload_max: sim::upload::DEFAULT_MAX,
+            upload_dir: PathBuf::from(cuatro_kit::storage::DEFAULT_DIR),
+            upload_max: cuatro_kit::storage::DEFAULT_MAX,
         }
     }
 }

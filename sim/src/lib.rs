@@ -17,7 +17,6 @@ pub mod netsim;
 pub mod pcap;
 pub mod referee;
 pub mod tap;
-pub mod upload;
 
 use gateway::Gateway;
 pub use memory::{Budget, Buffers, HostMemory};
@@ -67,8 +66,8 @@ impl Default for SimConfig {
             port_base: 8080,
             seed: 1,
             idle_timeout: Duration::from_secs(60),
-            upload_dir: PathBuf::from(upload::DEFAULT_DIR),
-            upload_max: upload::DEFAULT_MAX,
+            upload_dir: PathBuf::from(cuatro_kit::storage::DEFAULT_DIR),
+            upload_max: cuatro_kit::storage::DEFAULT_MAX,
             impair: impair::Impairments::default(),
             pcap: None,
             memory: Budget::MCU,
@@ -196,7 +195,7 @@ impl Sim {
             true,
         );
 
-        let storage = upload::DirStorage::new(&self.config.upload_dir, self.config.upload_max);
+        let storage = cuatro_kit::DirStorage::new(&self.config.upload_dir, self.config.upload_max);
         let board = BoardSettings {
             ip: board::RELAY_IP,
             gateway: Some(board::RELAY_GATEWAY),

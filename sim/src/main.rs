@@ -22,10 +22,10 @@ struct Args {
     #[arg(long, default_value_t = 60)]
     idle_timeout: u64,
     /// Directory for uploaded files (`recibido-<n>.bin`).
-    #[arg(long, default_value = sim::upload::DEFAULT_DIR)]
+    #[arg(long, default_value = cuatro_kit::storage::DEFAULT_DIR)]
     upload_dir: std::path::PathBuf,
     /// Largest upload accepted, in bytes (larger files get `Error: ...`).
-    #[arg(long, default_value_t = sim::upload::DEFAULT_MAX)]
+    #[arg(long, default_value_t = cuatro_kit::storage::DEFAULT_MAX)]
     upload_max: u64,
     /// Attach the board to this Linux TAP interface instead of the
     /// 127.0.0.1 relay (its ports are then the board's own, at --ip).

@@ -16,7 +16,7 @@
 
 use crate::impair::Impaired;
 use crate::pcap::{self, Pcap};
-use crate::{upload, SimConfig, StopHandle};
+use crate::{SimConfig, StopHandle};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
 use smoltcp::phy::{Medium, TunTapInterface};
@@ -237,7 +237,7 @@ impl TapSim {
             seed: self.config.seed,
             idle_timeout: self.config.idle_timeout,
         };
-        let storage = upload::DirStorage::new(&self.config.upload_dir, self.config.upload_max);
+        let storage = cuatro_kit::DirStorage::new(&self.config.upload_dir, self.config.upload_max);
         let mut memory = crate::HostMemory::new(&self.config.memory);
         let mut board = settings
             .build(&mut dev, &mut memory, now(), storage)

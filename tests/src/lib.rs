@@ -99,12 +99,12 @@ pub const CODECS: [Codec; 2] = [Codec::Classic, Codec::Compact];
 /// A seeded PRNG for reproducible random games: the simulator's
 /// SplitMix64 (the one its impairments draw from).
 #[derive(Debug, Clone)]
-pub struct Rng(sim::impair::SplitMix64);
+pub struct Rng(cuatro_kit::SplitMix64);
 
 impl Rng {
     /// A generator from `seed`.
     pub fn new(seed: u64) -> Self {
-        Rng(sim::impair::SplitMix64::new(seed))
+        Rng(cuatro_kit::SplitMix64::new(seed))
     }
 
     /// The next 64 random bits.
