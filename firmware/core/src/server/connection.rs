@@ -1,5 +1,8 @@
-//! A game connection's life on its socket: accepted (or refused, or given
-//! a seat by eviction), served, closed with its last reply, reset.
+//! A connection's life on its socket: listen → serve → linger → reset.
+//! Game connections are accepted (or refused, or given a seat by
+//! eviction) and served here; the upload socket is served by
+//! `upload_service.rs` and lingers and resets through the same
+//! [`Server::finish_close`].
 
 use super::*;
 
@@ -273,8 +276,9 @@ impl<S: Storage> Server<'_, S> {
         Role::Serving(k)
     }
 
-    /// A closing socket: reclaim it once the close completes, or once it
-    /// makes no progress for [`CLOSE_LINGER`] (the client vanished).
+    /// A closing socket, game or upload: reclaim it once the close
+    /// completes, or once it makes no progress for [`CLOSE_LINGER`] (the
+    /// client vanished).
     /// TIME-WAIT is cut short so the socket serves the next client.
     pub(super) fn finish_close(
         &mut self,

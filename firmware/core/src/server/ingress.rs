@@ -95,7 +95,7 @@ impl<S: Storage> Server<'_, S> {
         let upload_waits = match self.upload_role {
             UploadRole::Listening => upload_state == State::SynReceived,
             UploadRole::Active(_) => false,
-            UploadRole::Free | UploadRole::Resetting | UploadRole::Closing(_) => true,
+            UploadRole::Free | UploadRole::Resetting | UploadRole::Closing(..) => true,
         };
         if upload_waits {
             push(base.wrapping_add(2));

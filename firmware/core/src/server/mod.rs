@@ -319,7 +319,7 @@ impl<'a, S: Storage> Server<'a, S> {
         let half_open_answered = self.config.admission.half_open_answered;
         let upload = match self.upload_role {
             UploadRole::Active(up) => up.poll_timeout(idle).map(instant_ms),
-            UploadRole::Closing(deadline) => Some(deadline),
+            UploadRole::Closing(deadline, _) => Some(deadline),
             UploadRole::Resetting => Some(Instant::ZERO),
             UploadRole::Free | UploadRole::Listening => None,
         };

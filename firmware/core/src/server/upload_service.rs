@@ -12,8 +12,9 @@ pub(super) enum UploadRole {
     Listening,
     /// Receiving a file.
     Active(Upload),
-    /// Reply sent, FIN queued.
-    Closing(Instant),
+    /// Reply sent, FIN queued: lingers like a game socket
+    /// ([`Server::finish_close`]), with the bytes still unacknowledged.
+    Closing(Instant, usize),
     /// Aborted; freed after the next interface poll.
     Resetting,
 }
@@ -33,7 +34,7 @@ impl<S: Storage> Server<'_, S> {
         let reclaim = match self.upload_role {
             UploadRole::Listening => state != State::Listen,
             UploadRole::Free | UploadRole::Resetting => true,
-            UploadRole::Closing(_) => {
+            UploadRole::Closing(..) => {
                 matches!(state, State::FinWait2 | State::TimeWait | State::Closed)
             }
             UploadRole::Active(_) => false,
@@ -59,6 +60,14 @@ impl<S: Storage> Server<'_, S> {
     /// changed.
     pub(super) fn service_upload(&mut self, now: Instant) -> bool {
         let before = self.upload_role;
+        if let UploadRole::Closing(deadline, queued) = before {
+            // The same linger as a game connection's last reply.
+            self.upload_role = match self.finish_close(self.upload_handle, deadline, queued, now) {
+                Role::Closing(deadline, queued) => UploadRole::Closing(deadline, queued),
+                _ => UploadRole::Resetting,
+            };
+            return !matches!(self.upload_role, UploadRole::Closing(..));
+        }
         let socket = self.sockets.get_mut::<tcp::Socket>(self.upload_handle);
         let storage = &mut self.storage;
         let port = self.config.port_base.wrapping_add(2);
@@ -119,7 +128,7 @@ impl<S: Storage> Server<'_, S> {
                         Outcome::Failed => &mut self.stats.uploads_failed,
                     };
                     *counter = counter.wrapping_add(1);
-                    UploadRole::Closing(now + CLOSE_LINGER)
+                    UploadRole::Closing(now + CLOSE_LINGER, socket.send_queue())
                 } else if gone || stalled || !socket.may_recv() {
                     // Closed early, reset or stalled: only a failure record.
                     up.fail(storage);
@@ -130,32 +139,14 @@ impl<S: Storage> Server<'_, S> {
                     UploadRole::Active(up)
                 }
             }
-            UploadRole::Closing(deadline) => {
-                // Our reply is delivered once our FIN is acknowledged; a
-                // client still sending (a refused file) is reset then.
-                while socket.can_recv() {
-                    if socket.recv(|b| (b.len(), ())).is_err() {
-                        break;
-                    }
-                }
-                match socket.state() {
-                    State::Closed | State::TimeWait | State::FinWait2 => {
-                        socket.abort();
-                        UploadRole::Resetting
-                    }
-                    _ if now >= deadline => {
-                        socket.abort();
-                        UploadRole::Resetting
-                    }
-                    _ => UploadRole::Closing(deadline),
-                }
-            }
+            // Handled above.
+            UploadRole::Closing(deadline, queued) => UploadRole::Closing(deadline, queued),
         };
         !matches!(
             (before, self.upload_role),
             (UploadRole::Listening, UploadRole::Listening)
                 | (UploadRole::Active(_), UploadRole::Active(_))
-                | (UploadRole::Closing(_), UploadRole::Closing(_))
+                | (UploadRole::Closing(..), UploadRole::Closing(..))
                 | (UploadRole::Free, UploadRole::Free)
         )
     }
