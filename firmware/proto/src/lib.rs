@@ -46,6 +46,7 @@ extern crate std;
 pub mod classic;
 #[cfg(feature = "compact")]
 pub mod compact;
+mod digits;
 mod error;
 pub mod frame;
 pub mod message;
@@ -53,7 +54,7 @@ pub mod message;
 mod test_util;
 #[cfg(feature = "classic")]
 mod write;
-pub use write::{decimal, U64_DIGITS};
+pub use digits::{decimal, U64_DIGITS};
 
 pub use error::Error;
 pub use message::{Action, Board, Cell, Estado, Event, Refusal, Reply, COLS, ROWS};

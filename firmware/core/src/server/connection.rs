@@ -280,6 +280,7 @@ impl<S: Storage> Server<'_, S> {
     /// completes, or once it makes no progress for [`CLOSE_LINGER`] (the
     /// client vanished).
     /// TIME-WAIT is cut short so the socket serves the next client.
+    #[inline(never)] // two callers (game, upload): one copy
     pub(super) fn finish_close(
         &mut self,
         handle: SocketHandle,

@@ -261,3 +261,14 @@ proptest! {
         prop_assert_eq!(&out[..n], &oracle_str(&s)[..]);
     }
 }
+
+#[test]
+fn errors_serialize_as_their_code() {
+    for e in Error::ALL {
+        let mut buf = [0u8; 64];
+        let n = serde_json_core::to_slice(&e, &mut buf).unwrap();
+        assert_eq!(&buf[..n], std::format!("\"{}\"", e.code()).as_bytes());
+        let (back, _) = serde_json_core::from_slice::<Error>(&buf[..n]).unwrap();
+        assert_eq!(back, e);
+    }
+}

@@ -183,3 +183,15 @@ fn protocol_doc_examples() {
     assert_eq!(&buf[..2], &[0x00, 0x00]);
     assert_eq!(&buf[44..n], &[0x05, 0x01, 0x01]);
 }
+
+#[test]
+fn errors_serialize_as_their_index_and_round_trip() {
+    // The hand-written `Serialize` for `Error` (one byte: the variant
+    // index) against the derived `Deserialize`.
+    for (i, e) in Error::ALL.into_iter().enumerate() {
+        let mut buf = [0u8; 4];
+        let bytes = postcard::to_slice(&e, &mut buf).unwrap();
+        assert_eq!(bytes, &[i as u8][..], "{e:?}");
+        assert_eq!(postcard::from_bytes::<Error>(bytes).unwrap(), e);
+    }
+}
