@@ -1,29 +1,12 @@
 //! A blocking game client over TCP, for either codec.
 
 use cuatro_proto::frame::{encode_frame_with, FrameDecoder};
-use cuatro_proto::{
-    classic, compact, Action, Board, Codec, Error, Estado, Event, MAX_FRAME, MAX_FRAME_LEN,
-};
+use cuatro_proto::{Action, Codec, Error, MAX_FRAME, MAX_FRAME_LEN};
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
-/// A server reply, whichever codec carried it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Received {
-    /// The human text (classic replies only).
-    pub mensaje: Option<String>,
-    /// Whether the session goes on.
-    pub continuar: bool,
-    /// Where the game stands.
-    pub estado: Estado,
-    /// The board.
-    pub tablero: Board,
-    /// What happened (compact replies only).
-    pub event: Option<Event>,
-    /// The error, if the request failed.
-    pub error: Option<Error>,
-}
+pub use cuatro_kit::reply::{decode, Received};
 
 /// A connection to a cuatro server.
 pub struct Client {
@@ -137,34 +120,6 @@ impl Client {
     pub fn stream(&mut self) -> &mut TcpStream {
         &mut self.stream
     }
-}
-
-/// Decodes a reply payload of either codec.
-pub fn decode(codec: Codec, payload: &[u8]) -> Result<Received, Error> {
-    Ok(match codec {
-        Codec::Classic => {
-            let r = classic::decode_reply(payload)?;
-            Received {
-                mensaje: Some(r.mensaje.as_str().to_owned()),
-                continuar: r.continuar,
-                estado: r.estado,
-                tablero: r.tablero,
-                event: None,
-                error: r.error,
-            }
-        }
-        Codec::Compact => {
-            let r = compact::decode_reply(payload)?;
-            Received {
-                mensaje: None,
-                continuar: r.continuar,
-                estado: r.estado,
-                tablero: r.tablero,
-                event: Some(r.event),
-                error: r.error,
-            }
-        }
-    })
 }
 
 fn proto_err(e: Error) -> io::Error {

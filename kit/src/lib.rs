@@ -4,10 +4,15 @@
 //! need, kept out of any one of them:
 //!
 //! - [`storage`]: uploads stored as files in a directory ([`DirStorage`]);
-//! - [`rng`]: the seeded splitmix64 generator ([`SplitMix64`]).
+//! - [`rng`]: the seeded splitmix64 generator ([`SplitMix64`]);
+//! - [`reply`]: a server's reply as a client sees it ([`Received`]), the
+//!   one reply type of the host client, the simulator's clients and the
+//!   tests.
 
+pub mod reply;
 pub mod rng;
 pub mod storage;
 
+pub use reply::Received;
 pub use rng::SplitMix64;
 pub use storage::DirStorage;

@@ -26,7 +26,6 @@
 use crate::impair::SplitMix64;
 use crate::link::Port;
 use crate::netsim::{Host, BOARD_IP, BOARD_MAC, GAME_PORT};
-use crate::referee::Seen;
 use cuatro_proto::frame::{encode_frame_with, FrameDecoder};
 use cuatro_proto::{Action, Codec, Error, MAX_FRAME};
 use smoltcp::iface::{PollResult, SocketHandle};
@@ -741,7 +740,7 @@ fn step_conn(
                     if let Ok(Some(payload)) = got {
                         if !c.answered {
                             c.answered = true;
-                            let full = Seen::decode(codec_of(port), payload)
+                            let full = crate::referee::decode_seen(codec_of(port), payload)
                                 .is_ok_and(|s| s.error == Some(Error::ServerFull));
                             if full {
                                 stats.refused += 1;

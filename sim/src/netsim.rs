@@ -55,7 +55,7 @@ use crate::impair::{Impaired, Impairments, LaneStats, SplitMix64};
 use crate::link::{self, Port};
 use crate::memory::{Budget, HostMemory};
 use crate::pcap::Pcap;
-use crate::referee::{Referee, Seen};
+use crate::referee::Referee;
 use cuatro_core::{Server, Stats};
 use cuatro_proto::frame::{encode_frame_with, FrameDecoder};
 use cuatro_proto::{Action, Codec, Error, Estado, MAX_FRAME};
@@ -866,7 +866,8 @@ impl<const CAP: usize> Client<CAP> {
                 match got {
                     Ok(None) => {}
                     Ok(Some(payload)) => {
-                        let seen = Seen::decode(self.codec, payload).map_err(|e| self.fail(e))?;
+                        let seen = crate::referee::decode_seen(self.codec, payload)
+                            .map_err(|e| self.fail(e))?;
                         let greeting = self.referee.replies() == 0;
                         if seen.error == Some(Error::ServerFull) && greeting {
                             self.back_off(host, now, report)?;

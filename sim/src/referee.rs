@@ -8,63 +8,16 @@
 //! player just won or drew; wins and draws are declared exactly when they
 //! happen; refused moves leave everything unchanged.
 
-use cuatro_proto::{classic, compact, Action, Board, Cell, Codec, Error, Estado, Event, Refusal};
+use cuatro_proto::{Action, Board, Cell, Estado, Event, Refusal};
 use cuatro_proto::{COLS, ROWS};
 use std::collections::VecDeque;
 
-/// A reply as the referee sees it, whatever the encoding.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Seen {
-    /// Whether the session goes on.
-    pub continuar: bool,
-    /// Where the game stands.
-    pub estado: Estado,
-    /// The board.
-    pub tablero: Board,
-    /// The error code, if any.
-    pub error: Option<Error>,
-    /// What happened (compact replies carry it; classic ones do not).
-    pub event: Option<Event>,
-    /// The human text (classic only).
-    pub mensaje: Option<String>,
-}
+/// A reply as the referee sees it: the clients' one reply type.
+pub use cuatro_kit::Received as Seen;
 
-impl Seen {
-    /// Decodes one reply payload (no frame header) in `codec`.
-    pub fn decode(codec: Codec, payload: &[u8]) -> Result<Seen, String> {
-        match codec {
-            Codec::Classic => {
-                let r = classic::decode_reply(payload).map_err(|e| {
-                    format!("undecodable classic reply ({e:?}): {}", lossy(payload))
-                })?;
-                Ok(Seen {
-                    continuar: r.continuar,
-                    estado: r.estado,
-                    tablero: r.tablero,
-                    error: r.error,
-                    event: None,
-                    mensaje: Some(r.mensaje.as_str().to_owned()),
-                })
-            }
-            Codec::Compact => {
-                let r = compact::decode_reply(payload)
-                    .map_err(|e| format!("undecodable compact reply ({e:?}): {payload:02x?}"))?;
-                Ok(Seen {
-                    continuar: r.continuar,
-                    estado: r.estado,
-                    tablero: r.tablero,
-                    error: r.error,
-                    event: Some(r.event),
-                    mensaje: None,
-                })
-            }
-        }
-    }
-}
-
-fn lossy(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).chars().take(200).collect()
-}
+/// Decodes one reply payload (no frame header) in `codec`, the error
+/// showing the payload.
+pub use cuatro_kit::reply::decode_shown as decode_seen;
 
 /// What the referee expects the next reply to answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,7 @@ pub mod net;
 use cuatro_proto::frame::{encode_frame_with, FrameDecoder};
 use cuatro_proto::{Action, Codec, MAX_FRAME};
 use sim::impair::SplitMix64;
-use sim::referee::{Referee, Seen};
+use sim::referee::Referee;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
@@ -25,7 +25,7 @@ fn read_reply(
         if !pending.is_empty() {
             let (used, got) = dec.feed(pending);
             let done = match got {
-                Ok(Some(payload)) => Some(Seen::decode(codec, payload)?),
+                Ok(Some(payload)) => Some(sim::referee::decode_seen(codec, payload)?),
                 Ok(None) => None,
                 Err(e) => return Err(format!("framing error {e:?}")),
             };

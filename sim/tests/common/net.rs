@@ -830,7 +830,7 @@ impl Conn {
             if !self.pending.is_empty() {
                 let (used, got) = self.dec.feed(&self.pending);
                 let done = match got {
-                    Ok(Some(payload)) => Some(Seen::decode(Codec::Classic, payload)?),
+                    Ok(Some(payload)) => Some(sim::referee::decode_seen(Codec::Classic, payload)?),
                     Ok(None) => None,
                     Err(e) => return Err(format!("framing error {e:?}")),
                 };
