@@ -144,7 +144,7 @@ fn a_storage_failure_after_some_data_counts_as_failed() {
 }
 
 /// A file larger than the storage is refused before any byte is taken:
-/// neither stored nor failed (it never started).
+/// counted as refused, neither stored nor failed (it never started).
 #[test]
 fn a_refused_upload_counts_as_neither() {
     let mut memory: Box<ServerMemory<'_>> = Box::new(ServerMemory::new());
@@ -157,5 +157,6 @@ fn a_refused_upload_counts_as_neither() {
         String::from_utf8_lossy(&reply)
     );
     let stats = server.stats();
-    assert_eq!((stats.uploads, stats.uploads_failed), (0, 0), "{stats:?}");
+    let counts = (stats.uploads, stats.uploads_failed, stats.uploads_refused);
+    assert_eq!(counts, (0, 0, 1), "{stats:?}");
 }
