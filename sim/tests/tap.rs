@@ -10,96 +10,27 @@
 
 mod common;
 
+use common::net::{ip, is_root, run_bounded, tap_required, wait_bounded};
+
 use cuatro_proto::Codec;
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const BOARD: &str = "192.168.69.1";
 const HOST_SIDE: &str = "192.168.69.100/24";
 /// Set (to `ADDR CODEC SEED`) when this binary runs as the in-namespace client.
 const HELPER_ENV: &str = "CUATRO_TAP_HELPER";
 
-fn required() -> bool {
-    std::env::var("CUATRO_REQUIRE_TAP").is_ok_and(|v| v == "1")
-}
-
 /// Skips (or, when required, fails) with a reason.
 fn skip(reason: &str) {
-    if required() {
+    if tap_required() {
         panic!("CUATRO_REQUIRE_TAP=1 but the TAP test cannot run: {reason}");
     }
     println!("skipping the TAP test: {reason}");
-}
-
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(2).map(|e| e == "0"))
-        })
-        .unwrap_or(false)
-}
-
-/// Runs a command to completion, killing it after `limit`.
-fn run_bounded(cmd: &mut Command, limit: Duration) -> Result<Output, String> {
-    let desc = format!("{cmd:?}");
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("{desc}: {e}"))?;
-    wait_bounded(&mut child, limit).map_err(|e| format!("{desc}: {e}"))
-}
-
-fn wait_bounded(child: &mut Child, limit: Duration) -> Result<Output, String> {
-    let deadline = Instant::now() + limit;
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("still running after {limit:?}; killed"));
-            }
-            Err(e) => return Err(e.to_string()),
-        }
-    }
-    // Exited: its pipes hit EOF, so these reads end.
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    if let Some(mut o) = child.stdout.take() {
-        let _ = std::io::Read::read_to_end(&mut o, &mut out);
-    }
-    if let Some(mut e) = child.stderr.take() {
-        let _ = std::io::Read::read_to_end(&mut e, &mut err);
-    }
-    let status = child.wait().map_err(|e| e.to_string())?;
-    Ok(Output {
-        status,
-        stdout: out,
-        stderr: err,
-    })
-}
-
-fn ip(args: &[&str]) -> Result<(), String> {
-    let out = run_bounded(Command::new("ip").args(args), Duration::from_secs(10))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "ip {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
 }
 
 /// A network namespace with a TAP, deleted (with our processes in it) on drop.
@@ -318,7 +249,7 @@ fn tap_end_to_end_in_a_namespace() {
         // Two pieces of ours in column 3, one on the other.
         assert!(text.matches("|X|").count() >= 2, "{text}");
         println!("cliente.py played {} lines", text.lines().count());
-    } else if required() {
+    } else if tap_required() {
         panic!("tests/python/cliente.py or python3 missing");
     } else {
         println!("tests/python/cliente.py or python3 missing: lecture client not run");

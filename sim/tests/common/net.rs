@@ -40,7 +40,8 @@ pub fn tap_required() -> bool {
     std::env::var("CUATRO_REQUIRE_TAP").is_ok_and(|v| v == "1")
 }
 
-fn is_root() -> bool {
+/// Whether this process runs as root.
+pub fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -85,6 +86,12 @@ pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Result<Output, String>
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("{desc}: {e}"))?;
+    wait_bounded(&mut child, limit).map_err(|e| format!("{desc}: {e}"))
+}
+
+/// Waits for `child` (its output piped) and collects its output; kills it
+/// after `limit`.
+pub fn wait_bounded(child: &mut Child, limit: Duration) -> Result<Output, String> {
     let deadline = Instant::now() + limit;
     loop {
         match child.try_wait() {
@@ -93,11 +100,12 @@ pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Result<Output, String>
             Ok(None) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("{desc}: still running after {limit:?}; killed"));
+                return Err(format!("still running after {limit:?}; killed"));
             }
-            Err(e) => return Err(format!("{desc}: {e}")),
+            Err(e) => return Err(e.to_string()),
         }
     }
+    // Exited: its pipes hit EOF, so these reads end.
     let mut out = Vec::new();
     let mut err = Vec::new();
     if let Some(mut o) = child.stdout.take() {
@@ -106,7 +114,7 @@ pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Result<Output, String>
     if let Some(mut e) = child.stderr.take() {
         let _ = e.read_to_end(&mut err);
     }
-    let status = child.wait().map_err(|e| format!("{desc}: {e}"))?;
+    let status = child.wait().map_err(|e| e.to_string())?;
     Ok(Output {
         status,
         stdout: out,
@@ -114,7 +122,8 @@ pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Result<Output, String>
     })
 }
 
-fn ip(args: &[&str]) -> Result<String, String> {
+/// Runs `ip ARGS...` (bounded); its stdout, or its stderr as the error.
+pub fn ip(args: &[&str]) -> Result<String, String> {
     let out = run_bounded(Command::new("ip").args(args), Duration::from_secs(10))?;
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
