@@ -147,6 +147,21 @@ impl Board {
     }
 }
 
+/// Fails with every problem found on the board (keeping its log, named in
+/// the message); with none, removes the log.
+pub fn assert_no_problems(problems: &[String], board_log: &std::path::Path) {
+    if problems.is_empty() {
+        let _ = std::fs::remove_file(board_log);
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problem(s) on the QEMU board (full log kept at {}):\n{}",
+        problems.len(),
+        board_log.display(),
+        problems.join("\n")
+    );
+}
+
 /// Live (non-zombie) processes whose command line contains `needle`, with
 /// their command lines.
 pub fn board_processes(needle: &str) -> Vec<(i32, String)> {

@@ -488,14 +488,5 @@ fn board_availability_in_qemu() {
         .flatten()
         .collect();
     problems.extend(leftover);
-    if problems.is_empty() {
-        let _ = std::fs::remove_file(&board_log);
-    }
-    assert!(
-        problems.is_empty(),
-        "{} problem(s) on the QEMU board (full log kept at {}):\n{}",
-        problems.len(),
-        board_log.display(),
-        problems.join("\n")
-    );
+    cuatro_tests::board::assert_no_problems(&problems, &board_log);
 }

@@ -392,16 +392,7 @@ fn board_in_qemu_end_to_end() {
     if high_water.is_none() {
         problems.push("no `stack high-water=` line in the board log".into());
     }
-    if problems.is_empty() {
-        let _ = std::fs::remove_file(&board_log);
-    }
-    assert!(
-        problems.is_empty(),
-        "{} problem(s) on the QEMU board (full log kept at {}):\n{}",
-        problems.len(),
-        board_log.display(),
-        problems.join("\n")
-    );
+    cuatro_tests::board::assert_no_problems(&problems, &board_log);
 }
 
 fn run_scenarios(r: &mut Runner, t: Target, upload_addr: SocketAddr, lines: &Lines) {

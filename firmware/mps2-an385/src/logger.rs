@@ -41,6 +41,10 @@ impl Level {
 const SECONDS_WIDTH: usize = 4;
 /// Most decimal digits of a `u32`.
 const U32_DIGITS: usize = 10;
+/// Hex digits of a `u32`.
+const U32_HEX_DIGITS: usize = 8;
+/// `aa-bb-cc-dd-ee-ff`: six bytes, two digits each, five dashes.
+const MAC_TEXT: usize = 17;
 
 /// One log line being written: its prefix is out when it starts, its
 /// newline when [`Line::end`] is called.
@@ -95,7 +99,7 @@ impl Line {
 
     /// A number as 8 lowercase hex digits, without a prefix.
     pub fn hex8(self, n: u32) -> Line {
-        let mut digits = [0u8; 8];
+        let mut digits = [0u8; U32_HEX_DIGITS];
         for (i, d) in digits.iter_mut().enumerate() {
             *d = hex_digit(n >> (28 - 4 * i));
         }
@@ -110,7 +114,7 @@ impl Line {
 
     /// A MAC address, `aa-bb-cc-dd-ee-ff` (smoltcp's `Display` form).
     pub fn mac(self, mac: [u8; 6]) -> Line {
-        let mut out = [b'-'; 17];
+        let mut out = [b'-'; MAC_TEXT];
         for (pair, byte) in out.chunks_mut(3).zip(mac) {
             if let [hi, lo, ..] = pair {
                 *hi = hex_digit(u32::from(byte) >> 4);

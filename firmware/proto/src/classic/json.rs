@@ -125,9 +125,12 @@ fn hex_value(h: u8) -> u32 {
     })
 }
 
+/// Most UTF-8 bytes of a BMP code point (what one `\uXXXX` escape names).
+const BMP_UTF8_MAX: usize = 3;
+
 /// UTF-8 of a BMP code point (`\uXXXX` gives at most `0xFFFF`): the bytes
 /// and how many of them are used.
-fn utf8(code: u32) -> Result<([u8; 3], usize), Unescape> {
+fn utf8(code: u32) -> Result<([u8; BMP_UTF8_MAX], usize), Unescape> {
     if (0xd800..0xe000).contains(&code) {
         return Err(Unescape::Surrogate);
     }
