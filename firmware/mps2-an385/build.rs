@@ -10,7 +10,7 @@ fn main() {
     fs::copy("memory.x", out.join("memory.x")).expect("copy memory.x");
     fs::write(
         out.join("device.x"),
-        "/* no PAC: __INTERRUPTS is in src/main.rs */\n",
+        "/* no PAC: __INTERRUPTS is written by cuatro_board_kit::wire! in src/main.rs */\n",
     )
     .expect("write device.x");
     println!("cargo:rustc-link-search={}", out.display());

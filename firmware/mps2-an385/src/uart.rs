@@ -23,44 +23,31 @@ const CTRL_TX_ENABLE: u32 = 1 << 0;
 /// the board; at 115200 baud a byte takes ~2200 core cycles).
 const TX_SPIN_LIMIT: u32 = 100_000;
 
-/// UART0, transmit side.
-#[derive(Clone, Copy)]
-pub struct Uart {
-    base: usize,
+/// Sets the baud rate from the peripheral clock and enables TX.
+pub fn init(pclk_hz: u32) {
+    write_reg(BAUDDIV, (pclk_hz / BAUD).max(16));
+    write_reg(CTRL, CTRL_TX_ENABLE);
 }
 
-impl Uart {
-    /// UART0. Several values may exist (the panic handler makes its own):
-    /// each only ever writes whole bytes to the data register.
-    pub const fn uart0() -> Self {
-        Uart { base: UART0_BASE }
-    }
-
-    /// Sets the baud rate from the peripheral clock and enables TX.
-    pub fn init(&self, pclk_hz: u32) {
-        self.write_reg(BAUDDIV, (pclk_hz / BAUD).max(16));
-        self.write_reg(CTRL, CTRL_TX_ENABLE);
-    }
-
-    /// Sends `bytes`, waiting for room before each one.
-    pub fn write_bytes(&self, bytes: &[u8]) {
-        for &b in bytes {
-            for _ in 0..TX_SPIN_LIMIT {
-                if self.read_reg(STATE) & STATE_TX_FULL == 0 {
-                    break;
-                }
+/// Sends `bytes`, waiting (bounded) for room before each one: the board's
+/// console (`cuatro_board_kit::wire!`).
+pub fn write(bytes: &[u8]) {
+    for &b in bytes {
+        for _ in 0..TX_SPIN_LIMIT {
+            if read_reg(STATE) & STATE_TX_FULL == 0 {
+                break;
             }
-            self.write_reg(DATA, u32::from(b));
         }
+        write_reg(DATA, u32::from(b));
     }
+}
 
-    fn read_reg(&self, off: usize) -> u32 {
-        // SAFETY: UART0's register window on this board.
-        unsafe { read_volatile((self.base + off) as *const u32) }
-    }
+fn read_reg(off: usize) -> u32 {
+    // SAFETY: UART0's register window on this board.
+    unsafe { read_volatile((UART0_BASE + off) as *const u32) }
+}
 
-    fn write_reg(&self, off: usize, v: u32) {
-        // SAFETY: as in read_reg.
-        unsafe { write_volatile((self.base + off) as *mut u32, v) }
-    }
+fn write_reg(off: usize, v: u32) {
+    // SAFETY: as in read_reg.
+    unsafe { write_volatile((UART0_BASE + off) as *mut u32, v) }
 }

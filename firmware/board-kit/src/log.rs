@@ -1,5 +1,5 @@
-//! The board's log over UART0, one line per record:
-//! `[   s.mmm] LEVEL message`.
+//! The board's log, one line per record: `[   s.mmm] LEVEL message`,
+//! written to the board's console ([`crate::console`]).
 //!
 //! Written without `core::fmt`: a [`Line`] writes strings, decimal and hex
 //! numbers, IPv4 and MAC addresses straight to the UART. `core::fmt`, the
@@ -9,11 +9,10 @@
 //! few hundred bytes.
 //!
 //! ```ignore
-//! logger::info().s("sessions: ").dec(active).s(" active").end();
+//! log::info().s("sessions: ").dec(active).s(" active").end();
 //! ```
 
-use crate::clock;
-use crate::uart::Uart;
+use crate::{clock, console};
 use smoltcp::wire::Ipv4Address;
 
 /// Severity, written after the timestamp.
@@ -49,7 +48,7 @@ const MAC_TEXT: usize = 17;
 /// One log line being written: its prefix is out when it starts, its
 /// newline when [`Line::end`] is called.
 #[must_use = "a log line ends with .end()"]
-pub struct Line(Uart);
+pub struct Line(());
 
 /// Starts an `ERROR` line.
 pub fn error() -> Line {
@@ -70,7 +69,7 @@ impl Line {
     /// Writes `[   s.mmm] LEVEL ` (board time since boot).
     pub fn start(level: Level) -> Line {
         let ms = clock::millis();
-        Line(Uart::uart0())
+        Line(())
             .s("[")
             .padded(ms / 1000, SECONDS_WIDTH, b' ')
             .s(".")
@@ -82,7 +81,7 @@ impl Line {
 
     /// A string.
     pub fn s(self, s: &str) -> Line {
-        self.0.write_bytes(s.as_bytes());
+        console::write(s.as_bytes());
         self
     }
 
@@ -126,11 +125,11 @@ impl Line {
 
     /// Ends the line.
     pub fn end(self) {
-        self.0.write_bytes(b"\n");
+        console::write(b"\n");
     }
 
     fn bytes(self, b: &[u8]) -> Line {
-        self.0.write_bytes(b);
+        console::write(b);
         self
     }
 

@@ -1,22 +1,22 @@
-//! A 1 ms clock from SysTick at the 25 MHz core clock.
+//! A 1 ms clock from SysTick at the core clock (every Cortex-M has one).
+//! The board's `SysTick` exception (written by [`crate::wire!`]) calls
+//! [`tick`].
 
 use core::sync::atomic::{AtomicU32, Ordering};
 use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m::peripheral::SYST;
-use cortex_m_rt::exception;
 use cuatro_core::server::Instant;
 
-/// Core (and peripheral) clock of the AN385.
-pub const CORE_CLOCK_HZ: u32 = 25_000_000;
 /// SysTick rate.
 pub const TICK_HZ: u32 = 1_000;
 
 static TICKS: AtomicU32 = AtomicU32::new(0);
 
-/// Starts SysTick: one interrupt per millisecond.
-pub fn start(syst: &mut SYST) {
+/// Starts SysTick on a `core_clock_hz` core clock: one interrupt per
+/// millisecond.
+pub fn start(syst: &mut SYST, core_clock_hz: u32) {
     syst.set_clock_source(SystClkSource::Core);
-    syst.set_reload(CORE_CLOCK_HZ / TICK_HZ - 1);
+    syst.set_reload(core_clock_hz / TICK_HZ - 1);
     syst.clear_current();
     syst.enable_interrupt();
     syst.enable_counter();
@@ -27,9 +27,15 @@ pub fn millis() -> u32 {
     TICKS.load(Ordering::Relaxed)
 }
 
-#[exception]
-fn SysTick() {
-    TICKS.fetch_add(1, Ordering::Relaxed);
+/// One millisecond has passed: the body of the board's `SysTick` handler.
+#[inline(always)]
+pub fn tick() {
+    // Only this handler writes the counter: a load and a store, no
+    // read-modify-write atomics (which thumbv6m lacks).
+    TICKS.store(
+        TICKS.load(Ordering::Relaxed).wrapping_add(1),
+        Ordering::Relaxed,
+    );
 }
 
 /// Monotonic time for smoltcp, extended to 64 bits across the tick
@@ -41,7 +47,7 @@ pub struct Clock {
 
 impl Clock {
     /// A clock that reads the time since SysTick started.
-    pub fn new() -> Self {
+    pub const fn new() -> Self {
         Clock { last: 0, ms: 0 }
     }
 
@@ -51,5 +57,11 @@ impl Clock {
         self.ms += u64::from(t.wrapping_sub(self.last));
         self.last = t;
         Instant::from_millis(self.ms as i64)
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Self::new()
     }
 }
