@@ -1,9 +1,19 @@
-//! The QEMU board as a test fixture: what it needs, a free port base, boot
-//! through `firmware/mps2-an385/run-qemu`, and a shut-down that checks no
-//! QEMU is left behind. Shared by `tests/board_qemu.rs` and
-//! `tests/board_availability.rs`.
+//! The QEMU boards as test fixtures: which boards there are ([`BoardSpec`]),
+//! what booting one needs, a free port base, boot through the board's
+//! `firmware/<board>/run-qemu`, and a shut-down that checks no QEMU is left
+//! behind. Shared by `tests/board_qemu.rs` and `tests/board_availability.rs`.
+//!
+//! What the tests rely on from a board (the run-qemu contract, the same for
+//! every board): `run-qemu --port-base N --ready-timeout S --log FILE`
+//! forwards 127.0.0.1:N, N+1, N+2 to classic, compact and upload, prints a
+//! line beginning `ready` naming `127.0.0.1:N ` once the game ports answer,
+//! and relays the board's UART log to stdout, in which the board logs
+//! `listening on ... (upload, <capacity> bytes) ...` at boot,
+//! `upload n=<k> bytes=<len> crc32=<hex8>` per stored upload and
+//! `stack high-water=<bytes>`.
 
-use crate::process::{workspace_root, Spawned};
+use crate::process::{workspace_root, Lines, Spawned};
+use crate::scenarios::registry::Offers;
 use crate::Target;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -27,7 +37,69 @@ pub fn on_path(program: &str) -> bool {
     })
 }
 
-/// What is missing to build and boot the board.
+/// A QEMU board the tests boot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BoardSpec {
+    /// Its crate's directory under `firmware/` (QEMU's machine name).
+    pub name: &'static str,
+    /// Its game sessions (the board's `ServerMemory`; its log does not say).
+    pub sessions: usize,
+}
+
+/// QEMU `mps2-an385`: Cortex-M3 + SMSC LAN9118, 16 MiB PSRAM for uploads.
+pub const MPS2_AN385: BoardSpec = BoardSpec {
+    name: "mps2-an385",
+    sessions: 4,
+};
+
+/// QEMU `lm3s6965evb`: TI Stellaris LM3S6965, Cortex-M3 + its Ethernet MAC,
+/// 64 KiB SRAM, uploads streamed into a length + CRC-32 sink.
+pub const LM3S6965EVB: BoardSpec = BoardSpec {
+    name: "lm3s6965evb",
+    sessions: 4,
+};
+
+/// The board's idle timeout (the core's default; no board changes it).
+pub const BOARD_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+impl BoardSpec {
+    /// Its `run-qemu`.
+    pub fn run_qemu(&self) -> PathBuf {
+        workspace_root()
+            .join("firmware")
+            .join(self.name)
+            .join("run-qemu")
+    }
+
+    /// Whether `test` can boot this board here. Prints why not and returns
+    /// `false` (a skip) when something is missing, unless
+    /// `CUATRO_REQUIRE_QEMU=1`: then a missing prerequisite fails. A board
+    /// whose `run-qemu` is not in the tree yet is always a skip.
+    pub fn can_boot(&self, test: &str) -> bool {
+        let run_qemu = self.run_qemu();
+        if !run_qemu.is_file() {
+            println!(
+                "SKIPPED {test}: {} does not exist (yet); nothing to boot",
+                run_qemu.display()
+            );
+            return false;
+        }
+        let missing = missing_prerequisites();
+        if missing.is_empty() {
+            return true;
+        }
+        let what = missing.join(", ");
+        if std::env::var("CUATRO_REQUIRE_QEMU").as_deref() == Ok("1") {
+            panic!("CUATRO_REQUIRE_QEMU=1 but {test} cannot run; missing: {what}");
+        }
+        println!(
+            "SKIPPED {test}: missing {what} (set CUATRO_REQUIRE_QEMU=1 to make this a failure)"
+        );
+        false
+    }
+}
+
+/// What is missing to build and boot a board.
 pub fn missing_prerequisites() -> Vec<String> {
     let mut missing = Vec::new();
     for program in ["qemu-system-arm", "arm-none-eabi-ld", "python3"] {
@@ -65,23 +137,37 @@ pub fn free_port_base(offset: u32) -> u16 {
     panic!("no three consecutive free ports in 20000..30000 on 127.0.0.1");
 }
 
-/// A board booted in QEMU by run-qemu.
+/// A board booted in QEMU by its run-qemu.
 pub struct Board {
+    /// Which board.
+    pub spec: BoardSpec,
     /// run-qemu, with its ready line parsed into the game ports.
     pub qemu: Spawned,
     /// The port base (classic, compact, upload).
     pub base: u16,
     /// The board's UART log.
     pub log: PathBuf,
+    /// The upload storage's capacity in bytes, from the board's
+    /// `listening on ... (upload, <capacity> bytes)` line.
+    pub upload_capacity: u64,
 }
 
+/// How long the board's log may take to show a line (run-qemu relays it
+/// with `tail -f`).
+pub const LOG_WAIT: Duration = Duration::from_secs(15);
+
 impl Board {
-    /// Boots the board on a free port base (see [`free_port_base`]), its
-    /// log in a temporary file named after `name`.
-    pub fn boot(name: &str, port_offset: u32) -> Board {
+    /// Boots `spec` on a free port base (see [`free_port_base`]), its log
+    /// in a temporary file named after the board and `label`, and reads its
+    /// upload capacity from the boot log.
+    pub fn boot(spec: BoardSpec, label: &str, port_offset: u32) -> Board {
         let base = free_port_base(port_offset);
-        let log = std::env::temp_dir().join(format!("cuatro-{name}-{}.log", std::process::id()));
-        let mut cmd = Command::new(workspace_root().join("firmware/mps2-an385/run-qemu"));
+        let log = std::env::temp_dir().join(format!(
+            "cuatro-{}-{label}-{}.log",
+            spec.name,
+            std::process::id()
+        ));
+        let mut cmd = Command::new(spec.run_qemu());
         cmd.args(["--port-base", &base.to_string(), "--ready-timeout", "120"])
             .arg("--log")
             .arg(&log);
@@ -97,12 +183,34 @@ impl Board {
                 .then_some(target)
         });
         println!(
-            "board ready in {:.1?} on 127.0.0.1:{base}..{} ({})",
+            "{} ready in {:.1?} on 127.0.0.1:{base}..{} ({})",
+            spec.name,
             start.elapsed(),
             base + 2,
             qemu.ready_line
         );
-        Board { qemu, base, log }
+        let upload_capacity = upload_capacity(&qemu.lines).unwrap_or_else(|| {
+            panic!(
+                "{}: no `listening on ... (upload, <capacity> bytes)` line in the boot log within {LOG_WAIT:?}",
+                spec.name
+            )
+        });
+        println!("{}: upload capacity {upload_capacity} bytes", spec.name);
+        Board {
+            spec,
+            qemu,
+            base,
+            log,
+            upload_capacity,
+        }
+    }
+
+    /// What the board gives the scenarios of the registry.
+    pub fn offers(&self) -> Offers {
+        Offers {
+            sessions: self.spec.sessions,
+            idle_timeout: BOARD_IDLE_TIMEOUT,
+        }
     }
 
     /// The upload port.
@@ -160,6 +268,20 @@ pub fn assert_no_problems(problems: &[String], board_log: &std::path::Path) {
         board_log.display(),
         problems.join("\n")
     );
+}
+
+/// The capacity in a boot log line `listening on ... (upload, <n> bytes) ...`.
+pub fn parse_upload_capacity(line: &str) -> Option<u64> {
+    let (_, after) = line.split_once("listening on ")?;
+    let (_, after) = after.split_once("(upload, ")?;
+    let (n, _) = after.split_once(" bytes")?;
+    n.parse().ok()
+}
+
+/// Waits for the boot log's `listening on` line and reads the capacity.
+fn upload_capacity(lines: &Lines) -> Option<u64> {
+    let line = lines.wait_for_line(|l| parse_upload_capacity(l).is_some(), LOG_WAIT)?;
+    parse_upload_capacity(&line)
 }
 
 /// Live (non-zombie) processes whose command line contains `needle`, with

@@ -12,12 +12,17 @@
 //! - [`process`]: spawns the binaries, waits for their `ready` line, runs
 //!   commands with a bounded time.
 //! - [`scenarios`]: hostile-client and concurrency scenarios, as functions of
-//!   a [`Target`], so any server can be put through them.
+//!   a [`Target`], so any server can be put through them, and their one list
+//!   ([`scenarios::registry`]) that every target iterates.
+//! - [`runner`]: runs scenarios one after the other against one server,
+//!   reporting each failure by name with the server's log.
+//! - [`board`]: the QEMU boards as fixtures.
 //! - [`Rng`]: a tiny seeded generator (reproducible games).
 
 pub mod board;
 pub mod process;
 pub mod referee;
+pub mod runner;
 pub mod scenarios;
 pub mod scripts;
 

@@ -1,15 +1,15 @@
-//! Availability on the emulated board (SPEC, "Availability"): boots
-//! `firmware/mps2-an385/run-qemu` on its own port base (QEMU `mps2-an385`,
-//! Cortex-M3 + LAN9118, the board's default 4 sessions and 60 s idle
+//! Availability on each emulated board (SPEC, "Availability"), one
+//! `#[test]` per board: boots `firmware/<board>/run-qemu` on its own port
+//! base (the board's sessions, `S` below: 4 on both, and its 60 s idle
 //! timeout) and, one after the other:
 //!
-//! 1. **silent holders**: 4 connections to the classic port that read their
+//! 1. **silent holders**: `S` connections to the classic port that read their
 //!    greeting and never send (kept open); a player retrying every 200 ms on
 //!    `server_full` or a refused connection must get a game (a greeting,
 //!    then `\juego_nuevo` answered `jugando`) within 10 s, play a few
 //!    refereed moves and `\salir`; a holder that lost its seat was told
 //!    `evicted`;
-//! 2. **tricklers**: 4 connections to the classic port that each complete a
+//! 2. **tricklers**: `S` connections to the classic port that each complete a
 //!    `\juego_nuevo` (so the newcomer grace cannot be what frees a seat)
 //!    and then send one byte of a valid `\jugada` frame every 2 s; a player
 //!    must get a game within 10 s the same way;
@@ -21,18 +21,19 @@
 //! the board cannot tell holders from players by address: seats are freed
 //! by the time rules alone (`cuatro_core::admission`: 5 s without a first
 //! action, 5 s on one frame), so the expected time to a game is about 5 s.
-//! The bystander holds one of the 4 sessions, so 3 attackers are seated and
-//! the 4th is told `server_full`.
+//! The bystander holds one of the `S` sessions, so `S` - 1 attackers are
+//! seated and the last is told `server_full`.
 //!
 //! Needs qemu-system-arm, the cross toolchain (Debian's rustc/cargo with the
 //! library sources, arm-none-eabi-ld) and python3 (run-qemu's readiness
 //! probe). Without them it skips with a printed reason, unless
-//! `CUATRO_REQUIRE_QEMU=1`: then it fails. Every wait is bounded; the
+//! `CUATRO_REQUIRE_QEMU=1`: then it fails; a board whose run-qemu is not in
+//! the tree yet is skipped with a printed reason. Every wait is bounded; the
 //! scenarios take about 15 s after the boot (about 25 s when both fail; the
 //! board image build, if run-qemu has to do it, is not counted).
 
 use cuatro_proto::{Action, Codec, Error, Estado};
-use cuatro_tests::board::{missing_prerequisites, panic_text, Board};
+use cuatro_tests::board::{panic_text, Board, BoardSpec, LM3S6965EVB, MPS2_AN385};
 use cuatro_tests::process::Lines;
 use cuatro_tests::referee::Referee;
 use cuatro_tests::{action_frame, bounded, Refereed, Rng, Target, READ_TIMEOUT};
@@ -44,8 +45,6 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// Attacking connections per scenario.
-const ATTACKERS: usize = 4;
 /// A player must have a game this soon after its first attempt.
 const TIME_TO_GAME: Duration = Duration::from_secs(10);
 /// The player's pause between attempts.
@@ -208,7 +207,7 @@ impl Attacker {
 }
 
 /// `count` attackers on the classic port; panics unless at least one was
-/// seated (the bystander holds one of the board's 4 sessions).
+/// seated (the bystander holds one of the board's sessions).
 fn attackers(t: &Target, what: &str, count: usize) -> Vec<Attacker> {
     let list: Vec<Attacker> = (0..count)
         .map(|i| Attacker::connect(t.classic, format!("{what} {i}")))
@@ -328,11 +327,11 @@ fn play_a_little_and_quit(mut p: Refereed, seed: u64) {
 
 // ---------------------------------------------------------------- scenarios
 
-/// (1) Silent holders, then a player.
-fn silent_holders(t: Target) -> Duration {
-    let mut holders = attackers(&t, "silent holder", ATTACKERS);
+/// (1) As many silent holders as the board has sessions, then a player.
+fn silent_holders(t: Target, count: usize) -> Duration {
+    let mut holders = attackers(&t, "silent holder", count);
     let (p, took) = player_gets_game(&t, "player (silent holders)");
-    println!("TIME TO GAME past {ATTACKERS} silent holders: {took:.2?}");
+    println!("TIME TO GAME past {count} silent holders: {took:.2?}");
     play_a_little_and_quit(p, 11);
     evicted(&mut holders, "silent holder");
     took
@@ -347,9 +346,10 @@ impl Drop for StopOnDrop {
     }
 }
 
-/// (2) Tricklers (each with one action done), then a player.
-fn tricklers(t: Target) -> Duration {
-    let mut list = attackers(&t, "trickler", ATTACKERS);
+/// (2) As many tricklers (each with one action done) as the board has
+/// sessions, then a player.
+fn tricklers(t: Target, count: usize) -> Duration {
+    let mut list = attackers(&t, "trickler", count);
     for a in list.iter_mut().filter(|a| a.seated) {
         let reply = a
             .client
@@ -384,7 +384,7 @@ fn tricklers(t: Target) -> Duration {
         list
     });
     let (p, took) = player_gets_game(&t, "player (tricklers)");
-    println!("TIME TO GAME past {ATTACKERS} tricklers (1 B / 2 s): {took:.2?}");
+    println!("TIME TO GAME past {count} tricklers (1 B / 2 s): {took:.2?}");
     play_a_little_and_quit(p, 12);
     drop(guard);
     let mut list = trickling.join().expect("trickling thread");
@@ -394,17 +394,21 @@ fn tricklers(t: Target) -> Duration {
 
 // ---------------------------------------------------------------- the test
 
+/// Runs `f` against `t` with `attackers` attackers, bounded; the error
+/// names `label` and shows the board log it produced.
 fn run(
     label: &str,
     lines: &Lines,
     t: Target,
-    f: fn(Target) -> Duration,
+    attackers: usize,
+    f: fn(Target, usize) -> Duration,
 ) -> Result<Duration, String> {
     println!("--- {label}");
     let from = lines.len();
     let start = Instant::now();
-    let result =
-        std::panic::catch_unwind(AssertUnwindSafe(|| bounded(SCENARIO_LIMIT, move || f(t))));
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        bounded(SCENARIO_LIMIT, move || f(t, attackers))
+    }));
     let result = match result {
         Ok(took) => {
             println!("ok   {label} ({:.2?})", start.elapsed());
@@ -434,29 +438,32 @@ fn run(
 }
 
 #[test]
-fn board_availability_in_qemu() {
-    let missing = missing_prerequisites();
-    if !missing.is_empty() {
-        let what = missing.join(", ");
-        if std::env::var("CUATRO_REQUIRE_QEMU").as_deref() == Ok("1") {
-            panic!(
-                "CUATRO_REQUIRE_QEMU=1 but the QEMU board availability test cannot run; missing: {what}"
-            );
-        }
-        println!(
-            "SKIPPED board_availability: missing {what} (set CUATRO_REQUIRE_QEMU=1 to make this a failure)"
-        );
+fn mps2_an385_availability() {
+    availability(MPS2_AN385, 1_500);
+}
+
+#[test]
+fn lm3s6965evb_availability() {
+    availability(LM3S6965EVB, 2_250);
+}
+
+/// Boots `board` on a port base picked from `port_offset` (each board its
+/// own) and runs both scenarios, the bystander throughout.
+fn availability(board: BoardSpec, port_offset: u32) {
+    let test = format!("board_availability {}", board.name);
+    if !board.can_boot(&test) {
         return;
     }
-    let board = Board::boot("board-availability", 1_500);
+    let attackers = board.sessions;
+    let board = Board::boot(board, "board-availability", port_offset);
     let t = board.qemu.target;
     let lines = board.qemu.lines.clone();
     let wall = Instant::now();
 
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
         let bystander = Bystander::start(&t);
-        let holders = run("silent holders", &lines, t, silent_holders);
-        let tricklers = run("tricklers", &lines, t, tricklers);
+        let holders = run("silent holders", &lines, t, attackers, silent_holders);
+        let tricklers = run("tricklers", &lines, t, attackers, tricklers);
         let bystander = bystander.finish();
         (holders, tricklers, bystander)
     }));
@@ -467,7 +474,7 @@ fn board_availability_in_qemu() {
         Err(p) => std::panic::resume_unwind(p),
     };
 
-    println!("\n=== board_availability summary ===");
+    println!("\n=== {test} summary ===");
     let show = |r: &Result<Duration, String>| match r {
         Ok(d) => format!("{:.2} s", d.as_secs_f64()),
         Err(_) => "FAILED".to_owned(),

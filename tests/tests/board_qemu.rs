@@ -1,27 +1,33 @@
-//! The emulated board end to end: boots `firmware/mps2-an385/run-qemu` once
-//! (QEMU `mps2-an385`, Cortex-M3 + LAN9118, ports forwarded from 127.0.0.1)
-//! and runs, one after the other against it: `cuatro play` on both codecs,
-//! the lecture's Python client, refereed games, the hostile and concurrency
-//! scenarios of `cuatro_tests::scenarios` (all but the two that need a short
-//! idle timeout: the board's is fixed at 60 s), uploads checked against the
-//! board's own CRC-32 log line (0 B, 1 B, odd size, exactly 16 MiB, 16 MiB + 1
-//! refused, the lecture's `enviar.py`), and a last game.
+//! Each emulated board end to end, one `#[test]` per board sharing
+//! [`end_to_end`]: boots the board's `firmware/<board>/run-qemu` once (QEMU
+//! user networking forwards 127.0.0.1 ports; see `cuatro_tests::board` for
+//! the contract) and runs, one after the other against it: `cuatro play` on
+//! both codecs, the lecture's Python client, refereed games, every scenario
+//! of the registry (`cuatro_tests::scenarios::registry`) whose needs the
+//! board meets (the idle ones need a short idle timeout: the board's is
+//! fixed at 60 s; those filling a pool of 4 need 4 sessions), uploads checked
+//! against the board's own CRC-32 log line (0 B, 1 B, an odd size, then
+//! min(capacity, 16 MiB), capacity + 1 refused where a u32 length can say
+//! it, the lecture's `enviar.py`; the capacity is the one the board logs),
+//! and a last game.
 //!
 //! Needs qemu-system-arm, the cross toolchain (Debian's rustc/cargo with the
 //! library sources, arm-none-eabi-ld) and python3. Without them it skips
-//! with a printed reason, unless `CUATRO_REQUIRE_QEMU=1`: then it fails.
+//! with a printed reason, unless `CUATRO_REQUIRE_QEMU=1`: then it fails. A
+//! board whose run-qemu is not in the tree yet is skipped with a printed
+//! reason.
 //!
 //! Every scenario runs bounded in time; a failing one is reported with its
-//! label and the board log it produced, and the others still run.
+//! name and the board log it produced, and the others still run. The two
+//! boards' tests may run at once (different port bases).
 
-use cuatro_proto::Codec;
-use cuatro_tests::board::{missing_prerequisites, panic_text, qemu_running, Board};
+use cuatro_tests::board::{qemu_running, Board, BoardSpec, LM3S6965EVB, LOG_WAIT, MPS2_AN385};
 use cuatro_tests::process::{bin, run_with_stdin, workspace_root, Lines};
-use cuatro_tests::scenarios as s;
+use cuatro_tests::runner::Runner;
 use cuatro_tests::scripts::{
     check_lecture_output, check_play_output as check_play, lecture_script, play_script,
 };
-use cuatro_tests::{bounded, Refereed, Rng, Target, CODECS};
+use cuatro_tests::{Refereed, Rng, Target, CODECS};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::panic::AssertUnwindSafe;
@@ -30,57 +36,9 @@ use std::time::{Duration, Instant};
 
 /// How long a run of a client program (cuatro play, cliente.py) may take.
 const RUN_LIMIT: Duration = Duration::from_secs(120);
-/// How long the board's log may take to show a line (the relay is `tail -f`).
-const LOG_WAIT: Duration = Duration::from_secs(15);
-/// The board's upload storage (PSRAM).
-const STORAGE: usize = 16 * 1024 * 1024;
-
-// ---------------------------------------------------------------- scenario runner
-
-struct Runner {
-    lines: Lines,
-    /// See [`Board::needle`].
-    needle: String,
-    failures: Vec<String>,
-    passed: Vec<(String, Duration)>,
-}
-
-impl Runner {
-    /// Runs `f` on its own thread, at most `limit`; a panic (or the time
-    /// limit) is recorded with `label` and the board log it produced.
-    fn run(&mut self, label: &str, limit: Duration, f: impl FnOnce() + Send + 'static) {
-        println!("--- {label}");
-        if !qemu_running(&self.needle) {
-            println!("SKIP {label}: QEMU is no longer running");
-            self.failures
-                .push(format!("[{label}] not run: QEMU is no longer running"));
-            return;
-        }
-        let from = self.lines.len();
-        let start = Instant::now();
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| bounded(limit, f)));
-        let took = start.elapsed();
-        match result {
-            Ok(()) => {
-                println!("ok   {label} ({took:.2?})");
-                self.passed.push((label.to_owned(), took));
-            }
-            Err(p) => {
-                let msg = panic_text(&*p);
-                let log = self.lines.snapshot();
-                let log = &log[from.min(log.len())..];
-                let tail = &log[log.len().saturating_sub(40)..];
-                println!("FAIL {label} ({took:.2?}): {msg}");
-                self.failures.push(format!(
-                    "[{label}] {msg}\n    board log during it (last {} of {} lines):\n      {}",
-                    tail.len(),
-                    log.len(),
-                    tail.join("\n      ")
-                ));
-            }
-        }
-    }
-}
+/// The largest upload sent: the MPS2's PSRAM; a board with more room
+/// (the streaming sink) gets this much too.
+const BIG_UPLOAD: u64 = 16 * 1024 * 1024;
 
 // ---------------------------------------------------------------- (1) cuatro play
 
@@ -239,14 +197,30 @@ fn upload_lines(lines: &Lines) -> Vec<String> {
         .collect()
 }
 
-fn uploads(addr: SocketAddr, lines: Lines) {
+/// The length one byte past `capacity`, if a u32 length header can say it.
+/// (The refusal costs nothing whatever the capacity: only the header is
+/// sent. A streaming sink may take any u32 length: then there is nothing
+/// to refuse.)
+fn one_too_many(capacity: u64) -> Option<u32> {
+    u32::try_from(capacity.checked_add(1)?).ok()
+}
+
+/// 0 B, 1 B, 1 234 567 B and min(`capacity`, [`BIG_UPLOAD`]) stored and
+/// logged with the right CRC-32; `capacity` + 1 refused (where it can be
+/// said); the lecture's `enviar.py`.
+fn uploads(addr: SocketAddr, lines: Lines, capacity: u64) {
     let before = upload_lines(&lines);
     assert!(
         before.is_empty(),
         "uploads logged before any was sent: {before:?}"
     );
+    let big = usize::try_from(capacity.min(BIG_UPLOAD)).expect("16 MiB fits a usize");
     let mut n = 0;
-    for (len, seed) in [(0usize, 1u64), (1, 2), (1_234_567, 3), (STORAGE, 4)] {
+    for (len, seed) in [(0usize, 1u64), (1, 2), (1_234_567, 3), (big, 4)] {
+        assert!(
+            len as u64 <= capacity,
+            "the board's upload capacity ({capacity} bytes) cannot take the {len}-byte upload"
+        );
         let data = random_bytes(len, seed);
         let (reply, took) = upload(addr, &data);
         assert_eq!(
@@ -260,46 +234,22 @@ fn uploads(addr: SocketAddr, lines: Lines) {
             "    {len} bytes: Gracias in {took:.2?} ({:.2} MiB/s)",
             mib / took.as_secs_f64()
         );
-        if len == STORAGE {
+        if len == big {
             println!(
-                "UPLOAD THROUGHPUT (16 MiB through QEMU): {:.2} MiB/s ({took:.2?})",
+                "UPLOAD THROUGHPUT ({mib:.2} MiB through QEMU): {:.2} MiB/s ({took:.2?})",
                 mib / took.as_secs_f64()
             );
         }
     }
 
     // One byte too many: refused before any data is taken, nothing stored.
-    let logged = upload_lines(&lines).len();
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(20)))
-        .expect("timeout");
-    s.write_all(&((STORAGE + 1) as u32).to_be_bytes())
-        .expect("sending the length");
-    let mut reply = Vec::new();
-    let mut buf = [0u8; 256];
-    loop {
-        match s.read(&mut buf) {
-            Ok(0) => break,
-            Ok(k) => reply.extend_from_slice(&buf[..k]),
-            // A reset after the reply is allowed; before it, the check below fails.
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
-            Err(e) => panic!("reading the reply to a 16 MiB + 1 upload: {e} (got {reply:?})"),
-        }
+    match one_too_many(capacity) {
+        Some(len) => refused(addr, &lines, len),
+        None => println!(
+            "    capacity + 1 not tested: the capacity ({capacity} bytes) is the largest length \
+             a u32 header can say, so no upload is too large"
+        ),
     }
-    let reply = String::from_utf8_lossy(&reply).into_owned();
-    assert!(
-        reply.starts_with("Error:"),
-        "a 16 MiB + 1 upload was answered {reply:?}, not `Error: ...`"
-    );
-    println!("    16 MiB + 1: {reply:?}");
-    std::thread::sleep(Duration::from_millis(1500));
-    let after = upload_lines(&lines);
-    assert_eq!(
-        after.len(),
-        logged,
-        "the refused upload was logged as stored: {:?}",
-        &after[logged..]
-    );
 
     // The lecture's file-transfer client, unmodified.
     let data = random_bytes(300_001, 5);
@@ -333,37 +283,94 @@ fn uploads(addr: SocketAddr, lines: Lines) {
     println!("    enviar.py: {:?}", out.stdout.trim());
 }
 
-// ---------------------------------------------------------------- the test
+/// An upload of `len` bytes announced: answered `Error: ...` before any
+/// data is sent, and not logged as stored.
+fn refused(addr: SocketAddr, lines: &Lines, len: u32) {
+    let logged = upload_lines(lines).len();
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    s.write_all(&len.to_be_bytes()).expect("sending the length");
+    let mut reply = Vec::new();
+    let mut buf = [0u8; 256];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(k) => reply.extend_from_slice(&buf[..k]),
+            // A reset after the reply is allowed; before it, the check below fails.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) => panic!(
+                "reading the reply to a {len}-byte upload (capacity + 1): {e} (got {reply:?})"
+            ),
+        }
+    }
+    let reply = String::from_utf8_lossy(&reply).into_owned();
+    assert!(
+        reply.starts_with("Error:"),
+        "a {len}-byte upload (capacity + 1) was answered {reply:?}, not `Error: ...`"
+    );
+    println!("    {len} bytes (capacity + 1): {reply:?}");
+    std::thread::sleep(Duration::from_millis(1500));
+    let after = upload_lines(lines);
+    assert_eq!(
+        after.len(),
+        logged,
+        "the refused upload was logged as stored: {:?}",
+        after.get(logged..)
+    );
+}
+
+// ---------------------------------------------------------------- the tests
 
 #[test]
-fn board_in_qemu_end_to_end() {
-    let missing = missing_prerequisites();
-    if !missing.is_empty() {
-        let what = missing.join(", ");
-        if std::env::var("CUATRO_REQUIRE_QEMU").as_deref() == Ok("1") {
-            panic!("CUATRO_REQUIRE_QEMU=1 but the QEMU board test cannot run; missing: {what}");
-        }
-        println!(
-            "SKIPPED board_qemu: missing {what} (set CUATRO_REQUIRE_QEMU=1 to make this a failure)"
-        );
+fn the_upload_plan_follows_the_logged_capacity() {
+    // The MPS2's PSRAM: 16 MiB, and 16 MiB + 1 refused.
+    let mps2 = "listening on 10.0.2.15:8080 (classic), :8081 (compact), \
+                :8082 (upload, 16777216 bytes), gateway 10.0.2.2";
+    let capacity = cuatro_tests::board::parse_upload_capacity(mps2);
+    assert_eq!(capacity, Some(BIG_UPLOAD));
+    assert_eq!(one_too_many(BIG_UPLOAD), Some(16 * 1024 * 1024 + 1));
+    // A streaming sink that takes any u32 length: nothing to refuse.
+    let sink = mps2.replace("16777216", "4294967295");
+    let capacity = cuatro_tests::board::parse_upload_capacity(&sink);
+    assert_eq!(capacity, Some(u64::from(u32::MAX)));
+    assert_eq!(one_too_many(u64::from(u32::MAX)), None);
+    assert_eq!(one_too_many(u64::from(u32::MAX) - 1), Some(u32::MAX));
+    assert_eq!(
+        cuatro_tests::board::parse_upload_capacity("upload n=1 bytes=3 crc32=0"),
+        None
+    );
+}
+
+#[test]
+fn mps2_an385_end_to_end() {
+    end_to_end(MPS2_AN385, 0);
+}
+
+#[test]
+fn lm3s6965evb_end_to_end() {
+    end_to_end(LM3S6965EVB, 750);
+}
+
+/// Boots `board` on a port base picked from `port_offset` (each board its
+/// own, so that both can run at once) and runs everything against it.
+fn end_to_end(board: BoardSpec, port_offset: u32) {
+    let test = format!("board_qemu {}", board.name);
+    if !board.can_boot(&test) {
         return;
     }
     let wall = Instant::now();
     // The host binaries first, so their build does not count in a scenario.
     bin("cuatro");
-    let board = Board::boot("board-qemu", 0);
-    let t = board.qemu.target;
+    let board = Board::boot(board, "board-qemu", port_offset);
     let lines = board.qemu.lines.clone();
     println!("board log: {}", board.log.display());
-    let mut r = Runner {
-        lines: lines.clone(),
-        needle: board.needle(),
-        failures: Vec::new(),
-        passed: Vec::new(),
-    };
-    let upload_addr = board.upload_addr();
+    let needle = board.needle();
+    let mut r = Runner::new(lines.clone(), "board log", 40).with_liveness(move || {
+        (!qemu_running(&needle)).then(|| "QEMU is no longer running".to_owned())
+    });
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        run_scenarios(&mut r, t, upload_addr, &lines);
+        run_all(&mut r, &board);
     }));
 
     let high_water = lines.snapshot().iter().rev().find_map(|l| {
@@ -373,10 +380,7 @@ fn board_in_qemu_end_to_end() {
     });
     let board_log = board.log.clone();
     let leftover = board.shut_down();
-    println!("\n=== board_qemu summary ===");
-    for (label, took) in &r.passed {
-        println!("ok   {label} ({took:.2?})");
-    }
+    r.print_summary(&test);
     match high_water {
         Some(b) => println!("STACK HIGH-WATER (last logged): {b} bytes"),
         None => println!("STACK HIGH-WATER: no `stack high-water=` line in the board log"),
@@ -395,8 +399,8 @@ fn board_in_qemu_end_to_end() {
     cuatro_tests::board::assert_no_problems(&problems, &board_log);
 }
 
-fn run_scenarios(r: &mut Runner, t: Target, upload_addr: SocketAddr, lines: &Lines) {
-    let short = Duration::from_secs(60);
+fn run_all(r: &mut Runner, board: &Board) {
+    let t = board.qemu.target;
     let long = Duration::from_secs(300);
 
     // (1) The CLI client on both codecs.
@@ -410,162 +414,8 @@ fn run_scenarios(r: &mut Runner, t: Target, upload_addr: SocketAddr, lines: &Lin
         refereed_games(t, 5, 41)
     });
 
-    // (4) Hostile and concurrency scenarios (not idle_flood and
-    // stalled_mid_frame: they need a short idle timeout).
-    type Scenario = (&'static str, Duration, Box<dyn FnOnce(Target) + Send>);
-    let hostile: Vec<Scenario> = vec![
-        (
-            "frame_empty classic",
-            short,
-            Box::new(|t| s::frame_empty(&t, Codec::Classic)),
-        ),
-        (
-            "frame_empty compact",
-            short,
-            Box::new(|t| s::frame_empty(&t, Codec::Compact)),
-        ),
-        (
-            "frame_huge classic",
-            short,
-            Box::new(|t| s::frame_huge(&t, Codec::Classic)),
-        ),
-        (
-            "frame_huge compact",
-            short,
-            Box::new(|t| s::frame_huge(&t, Codec::Compact)),
-        ),
-        (
-            "frame_over_max classic",
-            short,
-            Box::new(|t| s::frame_over_max(&t, Codec::Classic)),
-        ),
-        (
-            "frame_over_max compact",
-            short,
-            Box::new(|t| s::frame_over_max(&t, Codec::Compact)),
-        ),
-        ("frame_at_max", short, Box::new(|t| s::frame_at_max(&t))),
-        ("invalid_json", short, Box::new(|t| s::invalid_json(&t))),
-        ("invalid_utf8", short, Box::new(|t| s::invalid_utf8(&t))),
-        ("wrong_types", short, Box::new(|t| s::wrong_types(&t))),
-        ("unknown_tipo", short, Box::new(|t| s::unknown_tipo(&t))),
-        ("deep_nesting", short, Box::new(|t| s::deep_nesting(&t))),
-        (
-            "numbers_out_of_range",
-            short,
-            Box::new(|t| s::numbers_out_of_range(&t)),
-        ),
-        (
-            "compact_garbage",
-            short,
-            Box::new(|t| s::compact_garbage(&t)),
-        ),
-        ("json_variants", short, Box::new(|t| s::json_variants(&t))),
-        (
-            "pipelined 10 classic",
-            short,
-            Box::new(|t| s::pipelined(&t, Codec::Classic, 10)),
-        ),
-        (
-            "pipelined 10 compact",
-            short,
-            Box::new(|t| s::pipelined(&t, Codec::Compact, 10)),
-        ),
-        (
-            "pipelined 80 classic (backpressure)",
-            long,
-            Box::new(|t| s::pipelined(&t, Codec::Classic, 80)),
-        ),
-        (
-            "pipelined 200 compact (backpressure)",
-            long,
-            Box::new(|t| s::pipelined(&t, Codec::Compact, 200)),
-        ),
-        (
-            "pipelined_mixed",
-            short,
-            Box::new(|t| s::pipelined_mixed(&t)),
-        ),
-        (
-            "byte_by_byte classic",
-            short,
-            Box::new(|t| s::byte_by_byte(&t, Codec::Classic)),
-        ),
-        (
-            "byte_by_byte compact",
-            short,
-            Box::new(|t| s::byte_by_byte(&t, Codec::Compact)),
-        ),
-        (
-            "half_close classic",
-            short,
-            Box::new(|t| s::half_close(&t, Codec::Classic)),
-        ),
-        (
-            "half_close compact",
-            short,
-            Box::new(|t| s::half_close(&t, Codec::Compact)),
-        ),
-        (
-            "nothing_after_framing_error classic",
-            short,
-            Box::new(|t| s::nothing_after_framing_error(&t, Codec::Classic)),
-        ),
-        (
-            "nothing_after_framing_error compact",
-            short,
-            Box::new(|t| s::nothing_after_framing_error(&t, Codec::Compact)),
-        ),
-        (
-            "slow_reader classic 400",
-            long,
-            Box::new(|t| s::slow_reader(&t, Codec::Classic, 400)),
-        ),
-        (
-            "slow_reader compact 2000",
-            long,
-            Box::new(|t| s::slow_reader(&t, Codec::Compact, 2000)),
-        ),
-        (
-            "resets_free_sessions",
-            long,
-            Box::new(|t| s::resets_free_sessions(&t)),
-        ),
-        (
-            "churn 200",
-            long,
-            Box::new(|t| s::churn(&t, 200, &[0, 1, 2, 3])),
-        ),
-        (
-            "four_sessions_and_server_full",
-            long,
-            Box::new(|t| {
-                let ends = s::four_sessions_and_server_full(&t, 3);
-                assert_eq!(ends.len(), 12, "game results: {ends:?}");
-            }),
-        ),
-        (
-            "four_sessions_on_one_port classic",
-            long,
-            Box::new(|t| s::four_sessions_on_one_port(&t, Codec::Classic)),
-        ),
-        (
-            "four_sessions_on_one_port compact",
-            long,
-            Box::new(|t| s::four_sessions_on_one_port(&t, Codec::Compact)),
-        ),
-        (
-            "sequential_sessions 30 (each < 1 s)",
-            long,
-            Box::new(|t| {
-                let slowest = s::sequential_sessions(&t, 30, Duration::from_secs(1));
-                println!("    slowest sequential session: {slowest:.2?}");
-            }),
-        ),
-    ];
-    for (label, limit, f) in hostile {
-        r.run(label, limit, move || f(t));
-    }
+    // (4) The registry: hostile and concurrency scenarios.
+    r.registry(t, &board.offers(), |_| true);
     r.run(
         "a new full game after the hostile scenarios",
         long,
@@ -573,11 +423,17 @@ fn run_scenarios(r: &mut Runner, t: Target, upload_addr: SocketAddr, lines: &Lin
     );
 
     // (5) Uploads, checked against the board's CRC-32 log line.
-    let l = lines.clone();
+    let capacity = board.upload_capacity;
+    let big = capacity.min(BIG_UPLOAD);
+    let too_many = match one_too_many(capacity) {
+        Some(len) => format!("{len} B refused"),
+        None => "no refusal".to_owned(),
+    };
+    let (upload_addr, l) = (board.upload_addr(), board.qemu.lines.clone());
     r.run(
-        "uploads (0 B, 1 B, 1234567 B, 16 MiB, 16 MiB + 1, enviar.py)",
+        &format!("uploads (0 B, 1 B, 1234567 B, {big} B, {too_many}, enviar.py)"),
         Duration::from_secs(900),
-        move || uploads(upload_addr, l),
+        move || uploads(upload_addr, l, capacity),
     );
 
     // (6) Still playing after all that.

@@ -3,7 +3,9 @@
 
 use cuatro_proto::Codec;
 use cuatro_tests::process::{bin, run_with_stdin, Spawned};
+use cuatro_tests::runner::Runner;
 use cuatro_tests::scenarios as s;
+use cuatro_tests::scenarios::registry::{Offers, Scenario, SHORT_IDLE};
 use cuatro_tests::scripts::{check_play_output as check_session, play_script as script};
 use cuatro_tests::{bounded, Refereed, Rng, CODECS};
 use std::process::Command;
@@ -208,39 +210,55 @@ fn serve_then_play() {
 
 #[test]
 fn serve_same_core_same_answers() {
-    // `cuatro serve` runs the same core: a few of the hostile scenarios and
-    // the concurrency one must hold there too.
+    // `cuatro serve` runs the same core: every scenario of the registry
+    // must hold there too (those needing a short idle timeout below).
     let server = Spawned::serve(&[]);
-    let t = server.target;
-    bounded(Duration::from_secs(120), move || {
-        s::frame_empty(&t, Codec::Classic);
-        s::frame_huge(&t, Codec::Compact);
-        s::invalid_json(&t);
-        s::deep_nesting(&t);
-        s::pipelined(&t, Codec::Classic, 30);
-        s::pipelined_mixed(&t);
-        s::four_sessions_and_server_full(&t, 2);
-        s::sequential_sessions(&t, 30, Duration::from_secs(1));
+    registry_on(&server, "cuatro serve", DEFAULT_IDLE, |s| {
+        s.needs.idle_timeout.is_none()
     });
 }
 
 #[test]
 fn sim_binary_idle_timeout_flag() {
-    let sim = Spawned::sim(&["--idle-timeout", "1"]);
-    let t = sim.target;
-    bounded(Duration::from_secs(60), move || {
-        s::stalled_mid_frame(&t, Duration::from_secs(1));
-        s::trickler_idles_out(&t, Duration::from_secs(1));
+    let idle = SHORT_IDLE.as_secs().to_string();
+    let sim = Spawned::sim(&["--idle-timeout", &idle]);
+    registry_on(&sim, "cuatro-sim --idle-timeout", SHORT_IDLE, |s| {
+        s.needs.idle_timeout.is_some()
     });
 }
 
 #[test]
 fn serve_idle_timeout_flag() {
-    let server = Spawned::serve(&["--idle-timeout", "1"]);
-    let t = server.target;
-    bounded(Duration::from_secs(60), move || {
-        s::stalled_mid_frame(&t, Duration::from_secs(1));
-        s::idle_flood(&t, Duration::from_secs(1));
-        s::trickler_idles_out(&t, Duration::from_secs(1));
+    let idle = SHORT_IDLE.as_secs().to_string();
+    let server = Spawned::serve(&["--idle-timeout", &idle]);
+    registry_on(&server, "cuatro serve --idle-timeout", SHORT_IDLE, |s| {
+        s.needs.idle_timeout.is_some()
     });
+}
+
+/// The idle timeout of `cuatro serve` and `cuatro-sim` without the flag.
+const DEFAULT_IDLE: Duration = Duration::from_secs(60);
+
+/// Runs the registry's scenarios that `pick` selects one after the other on
+/// `server` (4 sessions, as `cuatro serve` and `cuatro-sim` have by default,
+/// and the idle timeout `idle`); fails naming every scenario that failed, or
+/// that the server could not run.
+fn registry_on(server: &Spawned, what: &str, idle: Duration, pick: impl Fn(&Scenario) -> bool) {
+    let offers = Offers {
+        sessions: cuatro_core::server::SESSIONS,
+        idle_timeout: idle,
+    };
+    let mut r = Runner::new(server.lines.clone(), "its output", 20);
+    r.registry(server.target, &offers, pick);
+    r.print_summary(what);
+    assert!(
+        r.skipped.is_empty(),
+        "{what} could not run: {:?}",
+        r.skipped
+    );
+    assert!(
+        !r.passed.is_empty() || !r.failures.is_empty(),
+        "{what}: no scenario picked"
+    );
+    r.assert_all_passed(what);
 }
