@@ -42,8 +42,8 @@ pub mod reg {
 pub mod bits {
     /// MACRIS/MACIACK/MACIM: a frame was received.
     pub const INT_RX: u32 = 1 << 0;
-    /// Transmit error (QEMU: a length word over 2032). Acknowledging it
-    /// also resets the TX FIFO.
+    /// Transmit error (QEMU: a length word over 2032; acknowledging it
+    /// also resets QEMU's TX FIFO).
     pub const INT_TXER: u32 = 1 << 1;
     /// The TX FIFO is empty (a frame went out).
     pub const INT_TXEMP: u32 = 1 << 2;
