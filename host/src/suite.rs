@@ -25,7 +25,7 @@ pub struct SuiteConfig {
     pub upload_runs: usize,
     /// Include the QEMU board (`None`: when its tools are installed).
     pub qemu: Option<bool>,
-    /// Repository root (for `firmware/mps2-an385/run-qemu`).
+    /// Repository root (for each board's `firmware/<board>/run-qemu`).
     pub root: PathBuf,
 }
 
@@ -162,7 +162,9 @@ fn qemu_available(root: &Path) -> bool {
             .map(|paths| std::env::split_paths(&paths).any(|d| d.join(p).exists()))
             .unwrap_or(false)
     };
-    root.join("firmware/mps2-an385/run-qemu").exists()
+    QEMU_BOARDS
+        .iter()
+        .all(|(board, _)| root.join("firmware").join(board).join("run-qemu").exists())
         && have("qemu-system-arm")
         && have("arm-none-eabi-ld")
         && Path::new("/usr/bin/rustc").exists()
@@ -177,13 +179,21 @@ struct GameRow {
     report: BenchReport,
 }
 
+/// The QEMU boards the suite measures: directory under `firmware/` (its
+/// `run-qemu`) and the table's name for it.
+const QEMU_BOARDS: [(&str, &str); 2] = [
+    ("mps2-an385", "QEMU mps2-an385 board"),
+    ("lm3s6965evb", "QEMU lm3s6965evb board"),
+];
+
 /// The servers the suite measures, in table order.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Serve,
     SimHost,
     SimMcu,
-    Qemu,
+    /// One of [`QEMU_BOARDS`], by index.
+    Qemu(usize),
 }
 
 impl Kind {
@@ -192,14 +202,14 @@ impl Kind {
             Kind::Serve => "cuatro serve (kernel TCP)",
             Kind::SimHost => "cuatro-sim, host buffers",
             Kind::SimMcu => "cuatro-sim, MCU buffers",
-            Kind::Qemu => "QEMU mps2-an385 board",
+            Kind::Qemu(i) => QEMU_BOARDS.get(i).map_or("QEMU board", |b| b.1),
         }
     }
 
     /// 4 sessions (the board's defaults): 64 clients would only measure
     /// "server full" retries.
     fn small(self) -> bool {
-        matches!(self, Kind::SimMcu | Kind::Qemu)
+        matches!(self, Kind::SimMcu | Kind::Qemu(_))
     }
 }
 
@@ -223,10 +233,15 @@ fn launch(kind: Kind, config: &SuiteConfig, progress: &mut dyn Write) -> io::Res
                 .arg(&dir.0);
             start(kind.name(), cmd, ready, Some(dir), None)
         }
-        Kind::Qemu => {
+        Kind::Qemu(i) => {
+            let board = QEMU_BOARDS
+                .get(i)
+                .ok_or_else(|| io::Error::other("no such QEMU board"))?
+                .0;
             let base =
                 free_port_base().ok_or_else(|| io::Error::other("no free ports for QEMU"))?;
-            let mut cmd = Command::new(config.root.join("firmware/mps2-an385/run-qemu"));
+            let run_qemu = config.root.join("firmware").join(board).join("run-qemu");
+            let mut cmd = Command::new(run_qemu);
             cmd.args(["--port-base", &base.to_string()]);
             let _ = writeln!(progress, "booting the QEMU board on 127.0.0.1:{base}..");
             start(kind.name(), cmd, Duration::from_secs(300), None, Some(base))
@@ -241,7 +256,7 @@ pub fn run(config: &SuiteConfig, progress: &mut dyn Write) -> io::Result<String>
     sibling("cuatro-sim")?;
     let mut kinds = vec![Kind::Serve, Kind::SimHost, Kind::SimMcu];
     if config.qemu.unwrap_or_else(|| qemu_available(&config.root)) {
-        kinds.push(Kind::Qemu);
+        kinds.extend((0..QEMU_BOARDS.len()).map(Kind::Qemu));
     }
     let file = std::env::temp_dir().join(format!("cuatro-bench-upload-{}.bin", std::process::id()));
     write_pattern(&file, config.upload_mib << 20)?;
@@ -250,17 +265,18 @@ pub fn run(config: &SuiteConfig, progress: &mut dyn Write) -> io::Result<String>
     let result = kinds.iter().try_for_each(|&kind| {
         let server = launch(kind, config, progress)?;
         measure_games(kind, &server, config, progress, &mut rows)?;
-        // The board keeps 16 MiB: send it a file that fits.
+        // The MPS2 keeps 16 MiB, the least of the boards: send each board a
+        // file that fits.
         let board_file =
             std::env::temp_dir().join(format!("cuatro-bench-upload16-{}.bin", std::process::id()));
-        let path = if kind == Kind::Qemu {
+        let path = if matches!(kind, Kind::Qemu(_)) {
             write_pattern(&board_file, (16 << 20).min(config.upload_mib << 20))?;
             &board_file
         } else {
             &file
         };
         let upload = measure_upload(&server, path, config.upload_runs, progress);
-        if kind == Kind::Qemu {
+        if matches!(kind, Kind::Qemu(_)) {
             let _ = std::fs::remove_file(&board_file);
         }
         uploads.push(upload?);

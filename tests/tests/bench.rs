@@ -112,8 +112,8 @@ fn table_rows(md: &str, column: &str) -> Vec<Vec<String>> {
     rows
 }
 
-/// With `CUATRO_REQUIRE_QEMU=1` (CI) the suite includes the QEMU board
-/// (its image is built by `firmware/mps2-an385/ci` before the tests);
+/// With `CUATRO_REQUIRE_QEMU=1` (CI) the suite includes the QEMU boards
+/// (their images are built by each `firmware/<board>/ci` before the tests);
 /// otherwise it leaves it out, so the test needs no cross toolchain.
 #[test]
 fn bench_suite_writes_the_side_by_side_table() {
@@ -138,6 +138,7 @@ fn bench_suite_writes_the_side_by_side_table() {
     ];
     if qemu {
         servers.push("QEMU mps2-an385 board");
+        servers.push("QEMU lm3s6965evb board");
     }
     for codec in ["compact", "classic"] {
         for clients in ["1", "16", "64"] {

@@ -185,6 +185,12 @@ impl<'a, S: Storage> Server<'a, S> {
             tcp::SocketBuffer::new(upload_tx),
         );
         upload_socket.set_nagle_enabled(false);
+        // ACK every segment: the upload window is a few segments (one where
+        // the device caps it through `max_burst_size`, as the LM3S6965's
+        // 2 KiB receive FIFO does), and a delayed ACK would stall the
+        // sender 10 ms per window (measured 2026-12-02 on the LM3S6965 in
+        // QEMU: 0.14 MB/s with it).
+        upload_socket.set_ack_delay(None);
         let upload_handle = sockets.add(upload_socket);
         #[cfg(feature = "dhcp")]
         let dhcp_handle = config
