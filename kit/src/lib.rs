@@ -7,12 +7,16 @@
 //! - [`rng`]: the seeded splitmix64 generator ([`SplitMix64`]);
 //! - [`reply`]: a server's reply as a client sees it ([`Received`]), the
 //!   one reply type of the host client, the simulator's clients and the
-//!   tests.
+//!   tests;
+//! - [`referee`]: the one independent judge of those replies ([`Referee`]),
+//!   for the simulator's clients and the tests.
 
+pub mod referee;
 pub mod reply;
 pub mod rng;
 pub mod storage;
 
+pub use referee::Referee;
 pub use reply::Received;
 pub use rng::SplitMix64;
 pub use storage::DirStorage;

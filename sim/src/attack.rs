@@ -740,7 +740,7 @@ fn step_conn(
                     if let Ok(Some(payload)) = got {
                         if !c.answered {
                             c.answered = true;
-                            let full = crate::referee::decode_seen(codec_of(port), payload)
+                            let full = cuatro_kit::reply::decode_shown(codec_of(port), payload)
                                 .is_ok_and(|s| s.error == Some(Error::ServerFull));
                             if full {
                                 stats.refused += 1;

@@ -15,7 +15,6 @@ pub mod link;
 pub mod memory;
 pub mod netsim;
 pub mod pcap;
-pub mod referee;
 pub mod tap;
 
 use gateway::Gateway;

@@ -55,8 +55,8 @@ use crate::impair::{Impaired, Impairments, LaneStats, SplitMix64};
 use crate::link::{self, Port};
 use crate::memory::{Budget, HostMemory};
 use crate::pcap::Pcap;
-use crate::referee::Referee;
 use cuatro_core::{Server, Stats};
+use cuatro_kit::Referee;
 use cuatro_proto::frame::{encode_frame_with, FrameDecoder};
 use cuatro_proto::{Action, Codec, Error, Estado, MAX_FRAME};
 use smoltcp::iface::{Config as IfaceConfig, Interface, PollResult, SocketHandle, SocketSet};
@@ -470,26 +470,29 @@ impl<const CAP: usize> Net<CAP> {
             hosts.push(host);
         }
         let clients = (0..cfg.clients)
-            .map(|id| Client {
-                id,
-                host: id % hosts.len(),
-                codec: match cfg.codecs {
+            .map(|id| {
+                let codec = match cfg.codecs {
                     Codecs::Classic => Codec::Classic,
                     Codecs::Compact => Codec::Compact,
                     Codecs::Alternate if id % 2 == 0 => Codec::Classic,
                     Codecs::Alternate => Codec::Compact,
-                },
-                handle: None,
-                decoder: FrameDecoder::new(),
-                referee: Referee::new(),
-                rng: SplitMix64::new(seeds.next_u64()),
-                outbox: Vec::new(),
-                moves: 0,
-                phase: Phase::Connecting,
-                retries: 0,
-                first_attempt: None,
-                ready_at: now,
-                sent_at: VecDeque::new(),
+                };
+                Client {
+                    id,
+                    host: id % hosts.len(),
+                    codec,
+                    handle: None,
+                    decoder: FrameDecoder::new(),
+                    referee: Referee::new(codec),
+                    rng: SplitMix64::new(seeds.next_u64()),
+                    outbox: Vec::new(),
+                    moves: 0,
+                    phase: Phase::Connecting,
+                    retries: 0,
+                    first_attempt: None,
+                    ready_at: now,
+                    sent_at: VecDeque::new(),
+                }
             })
             .collect();
         let report = Report {
@@ -664,7 +667,7 @@ impl<const CAP: usize> Net<CAP> {
         c.handle = Some(host.sockets.add(socket));
         c.phase = Phase::Connecting;
         c.decoder = FrameDecoder::new();
-        c.referee = Referee::new();
+        c.referee = Referee::new(c.codec);
         c.outbox.clear();
         c.moves = 0;
         c.sent_at.clear();
@@ -866,7 +869,7 @@ impl<const CAP: usize> Client<CAP> {
                 match got {
                     Ok(None) => {}
                     Ok(Some(payload)) => {
-                        let seen = crate::referee::decode_seen(self.codec, payload)
+                        let seen = cuatro_kit::reply::decode_shown(self.codec, payload)
                             .map_err(|e| self.fail(e))?;
                         let greeting = self.referee.replies() == 0;
                         if seen.error == Some(Error::ServerFull) && greeting {

@@ -5,9 +5,10 @@
 //! in-process simulator ([`in_process_sim`]), the `cuatro-sim` or
 //! `cuatro serve` binaries ([`process::Spawned`]), or a QEMU / real board.
 //!
-//! - [`referee`]: an independent judge of every reply (board, gravity, CPU
+//! - [`referee`]: the independent judge of every reply (board, gravity, CPU
 //!   move, wins and draws by its own four-in-a-row checker; it does not use
-//!   `cuatro_core::game`).
+//!   `cuatro_core::game`): `cuatro_kit::referee`, the one the simulator's
+//!   clients use too.
 //! - [`Refereed`]: a client whose every reply is refereed; plays full games.
 //! - [`process`]: spawns the binaries, waits for their `ready` line, runs
 //!   commands with a bounded time.
@@ -21,10 +22,11 @@
 
 pub mod board;
 pub mod process;
-pub mod referee;
 pub mod runner;
 pub mod scenarios;
 pub mod scripts;
+
+pub use cuatro_kit::referee;
 
 use cuatro_proto::{Action, Codec, Estado};
 use host::client::{Client, Received};
@@ -207,13 +209,11 @@ impl Refereed {
     /// Plays one legal random move of the current game (or starts a game
     /// if there is none); returns the reply.
     pub fn step(&mut self, rng: &mut Rng) -> Received {
-        match self.referee.legal_columns() {
-            None => self.act(Action::NewGame),
-            Some(cols) => {
-                let col = rng.pick(&cols);
-                self.act(Action::Move(col as i64))
-            }
+        if self.referee.game().is_none() {
+            return self.act(Action::NewGame);
         }
+        let col = rng.pick(&self.referee.legal_columns());
+        self.act(Action::Move(i64::from(col)))
     }
 
     /// Starts a game and plays random legal moves until it ends; every reply

@@ -28,7 +28,8 @@
 //! library sources, arm-none-eabi-ld) and python3 (run-qemu's readiness
 //! probe). Without them it skips with a printed reason, unless
 //! `CUATRO_REQUIRE_QEMU=1`: then it fails; a board whose run-qemu is not in
-//! the tree yet is skipped with a printed reason. Every wait is bounded; the
+//! the tree yet is skipped with a printed reason. The boards run one at a
+//! time (the figures are times). Every wait is bounded; the
 //! scenarios take about 15 s after the boot (about 25 s when both fail; the
 //! board image build, if run-qemu has to do it, is not counted).
 
@@ -111,9 +112,9 @@ fn bystander_loop(
     let mut last_sent = Instant::now();
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(BYSTANDER_THINK);
-        let action = match p.referee.legal_columns() {
+        let action = match p.referee.game() {
             None => Action::NewGame,
-            Some(cols) => Action::Move(rng.pick(&cols) as i64),
+            Some(_) => Action::Move(i64::from(rng.pick(&p.referee.legal_columns()))),
         };
         let gap = last_sent.elapsed();
         last_sent = Instant::now();
@@ -447,6 +448,11 @@ fn lm3s6965evb_availability() {
     availability(LM3S6965EVB, 2_250);
 }
 
+/// One board at a time: these scenarios measure time (a seat within 10 s,
+/// the bystander's replies within 2 s), and two QEMUs on a loaded 2-core
+/// machine skew each other's.
+static ONE_BOARD_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Boots `board` on a port base picked from `port_offset` (each board its
 /// own) and runs both scenarios, the bystander throughout.
 fn availability(board: BoardSpec, port_offset: u32) {
@@ -454,6 +460,11 @@ fn availability(board: BoardSpec, port_offset: u32) {
     if !board.can_boot(&test) {
         return;
     }
+    // A panic in the other board's test poisons the lock; the lock's
+    // purpose (one at a time) still holds.
+    let _turn = ONE_BOARD_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let attackers = board.sessions;
     let board = Board::boot(board, "board-availability", port_offset);
     let t = board.qemu.target;

@@ -5,10 +5,10 @@
 
 pub mod net;
 
+use cuatro_kit::Referee;
 use cuatro_proto::frame::{encode_frame_with, FrameDecoder};
 use cuatro_proto::{Action, Codec, MAX_FRAME};
 use sim::impair::SplitMix64;
-use sim::referee::Referee;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
@@ -25,7 +25,7 @@ fn read_reply(
         if !pending.is_empty() {
             let (used, got) = dec.feed(pending);
             let done = match got {
-                Ok(Some(payload)) => Some(sim::referee::decode_seen(codec, payload)?),
+                Ok(Some(payload)) => Some(cuatro_kit::reply::decode_shown(codec, payload)?),
                 Ok(None) => None,
                 Err(e) => return Err(format!("framing error {e:?}")),
             };
@@ -59,7 +59,7 @@ pub fn play(
         .map_err(|e| e.to_string())?;
     let mut dec = FrameDecoder::<MAX_FRAME>::new();
     let mut pending = Vec::new();
-    let mut referee = Referee::new();
+    let mut referee = Referee::new(codec);
     let mut rng = SplitMix64::new(seed);
     read_reply(&mut s, &mut dec, &mut pending, codec, &mut referee)?;
     let send = |s: &mut TcpStream, referee: &mut Referee, a: Action| -> Result<(), String> {

@@ -7,10 +7,10 @@
 //! Every address used here is 127.0.0.1 or inside a namespace the test
 //! created; every loop and wait is bounded.
 
+use cuatro_kit::{Received as Seen, Referee};
 use cuatro_proto::frame::{encode_frame_with, FrameDecoder};
 use cuatro_proto::{Action, Codec, MAX_FRAME};
 use sim::impair::SplitMix64;
-use sim::referee::{Referee, Seen};
 use std::ffi::CString;
 use std::fs::File;
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
@@ -828,7 +828,7 @@ impl Conn {
             stream,
             dec: FrameDecoder::new(),
             pending: Vec::new(),
-            referee: Referee::new(),
+            referee: Referee::new(Codec::Classic),
             rng: SplitMix64::new(seed),
         }
     }
@@ -839,7 +839,9 @@ impl Conn {
             if !self.pending.is_empty() {
                 let (used, got) = self.dec.feed(&self.pending);
                 let done = match got {
-                    Ok(Some(payload)) => Some(sim::referee::decode_seen(Codec::Classic, payload)?),
+                    Ok(Some(payload)) => {
+                        Some(cuatro_kit::reply::decode_shown(Codec::Classic, payload)?)
+                    }
                     Ok(None) => None,
                     Err(e) => return Err(format!("framing error {e:?}")),
                 };
