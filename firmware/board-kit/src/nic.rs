@@ -1,29 +1,16 @@
 //! The board's Ethernet controller as the main loop sees it: a
-//! `smoltcp::phy::Device` that can say whether frames are still waiting,
-//! its interrupt line and the flag its handler raises, and the MAC address
-//! the board ends up with.
+//! `smoltcp::phy::Device` that can say whether frames are still waiting
+//! ([`Nic`]), its interrupt line and the flag its handler raises, and the
+//! MAC address the board ends up with.
 
 use core::sync::atomic::{AtomicBool, Ordering};
 use cortex_m::interrupt::InterruptNumber;
 use cortex_m::peripheral::NVIC;
-use smoltcp::phy::Device;
 use smoltcp::wire::EthernetAddress;
 
 /// What the main loop needs of a board's Ethernet driver beyond
-/// `phy::Device`. A board implements it on a newtype of its driver (the
-/// driver crates do not depend on the kit).
-pub trait Nic {
-    /// The driver.
-    type Device: Device;
-    /// The driver, for `Server::poll`.
-    fn device(&mut self) -> &mut Self::Device;
-    /// Frames are waiting in the receive FIFO (one poll took fewer than
-    /// arrived): poll again before sleeping.
-    fn rx_pending(&self) -> bool;
-    /// Acknowledges the controller's interrupt causes, before the main loop
-    /// drains them (a frame arriving later raises the interrupt again).
-    fn ack_interrupts(&mut self);
-}
+/// `phy::Device` (defined beside the drivers, which implement it).
+pub use cuatro_driver_kit::Nic;
 
 /// An NVIC interrupt number (the boards have no PAC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@
 use crate::clock::Clock;
 use crate::nic::{self, Irq, Nic};
 use crate::{log, stack};
-use cuatro_core::server::{Config, Duration, Instant, Server, Stats};
+use cuatro_core::server::{Config, Duration, Instant, MemoryView, Server, Stats};
 use cuatro_core::upload::Storage;
 use cuatro_proto::Codec;
 use smoltcp::wire::{EthernetAddress, Ipv4Address, Ipv4Cidr};
@@ -106,6 +106,28 @@ impl Board {
     }
 }
 
+/// Builds the server over `memory` with `uploads` behind it, enables the
+/// NIC's interrupts, logs the ports and [`serve`]s forever. A memory that
+/// cannot carry the server (its sizes are checked when a board's static
+/// compiles, so this does not happen) halts the board with a line saying so.
+#[inline(always)]
+pub fn start<N: Nic, S: Storage>(
+    board: &Board,
+    config: Config,
+    nic: &mut N,
+    memory: impl Into<MemoryView<'static>>,
+    uploads: S,
+) -> ! {
+    let mut clock = Clock::new();
+    let capacity = usize::try_from(uploads.capacity()).unwrap_or(usize::MAX);
+    let Ok(mut server) = Server::with_storage(config, nic, memory, clock.now(), uploads) else {
+        halt(halted().s("the server memory cannot carry the server"));
+    };
+    nic.enable_interrupts();
+    board.log_listening(capacity);
+    serve(board, &mut server, nic, &mut clock)
+}
+
 /// Serves forever: unmasks the NIC's line, then polls the server, logs what
 /// changed (sessions, refusals, idle closes, failed uploads, the DHCP lease,
 /// the stack high-water mark) and sleeps until the NIC interrupts or the
@@ -130,7 +152,7 @@ pub fn serve<N: Nic, S: Storage>(
             nic::unmask(board.nic_irq);
         }
         let now = clock.now();
-        let delay = server.poll(now, nic.device());
+        let delay = server.poll(now, nic);
 
         #[cfg(feature = "dhcp")]
         {

@@ -14,12 +14,12 @@ mod uart;
 
 use core::mem::MaybeUninit;
 use cortex_m_rt::entry;
-use cuatro_board_kit::clock::{self, Clock};
-use cuatro_board_kit::nic::{fallback_mac, usable_mac, Irq, Nic};
-use cuatro_board_kit::run::{halt, halted, serve, Board};
+use cuatro_board_kit::clock;
+use cuatro_board_kit::nic::{fallback_mac, usable_mac, Irq};
+use cuatro_board_kit::run::{halt, halted, start, Board};
 use cuatro_board_kit::storage::UploadSink;
 use cuatro_board_kit::{log, stack};
-use cuatro_core::server::{Server, ServerMemory};
+use cuatro_core::server::ServerMemory;
 use smoltcp::wire::Ipv4Address;
 use stellaris_enet::{Buffers, Mmio, Stellaris};
 
@@ -50,22 +50,6 @@ cuatro_board_kit::wire! {
     console: uart::write,
     nic_irq: BOARD.nic_irq,
     irq_lines: IRQ_LINES,
-}
-
-/// The Ethernet controller as the kit's main loop drives it.
-struct Eth<'b>(Stellaris<'b, Mmio>);
-
-impl<'b> Nic for Eth<'b> {
-    type Device = Stellaris<'b, Mmio>;
-    fn device(&mut self) -> &mut Self::Device {
-        &mut self.0
-    }
-    fn rx_pending(&self) -> bool {
-        self.0.rx_pending()
-    }
-    fn ack_interrupts(&mut self) {
-        self.0.ack_interrupts();
-    }
 }
 
 #[entry]
@@ -125,15 +109,12 @@ fn main() -> ! {
     let entropy =
         u64::from(cortex_m::peripheral::SYST::get_current()) << 16 ^ u64::from(clock::millis());
     let config = BOARD.config(mac, entropy);
-    let mut clock = Clock::new();
-    let uploads = UploadSink::streaming(UPLOAD_CAPACITY);
     let memory = ServerMemory::init(SERVER_MEMORY);
-    // The memory's sizes are checked when it compiles; this cannot fail.
-    let Ok(mut server) = Server::with_storage(config, &mut nic, memory, clock.now(), uploads)
-    else {
-        halt(halted().s("the server memory cannot carry the server"));
-    };
-    nic.enable_interrupts();
-    BOARD.log_listening(UPLOAD_CAPACITY);
-    serve(&BOARD, &mut server, &mut Eth(nic), &mut clock)
+    start(
+        &BOARD,
+        config,
+        &mut nic,
+        memory,
+        UploadSink::streaming(UPLOAD_CAPACITY),
+    )
 }

@@ -12,12 +12,12 @@ mod uart;
 
 use core::mem::MaybeUninit;
 use cortex_m_rt::entry;
-use cuatro_board_kit::clock::{self, Clock};
-use cuatro_board_kit::nic::{fallback_mac, usable_mac, Irq, Nic};
-use cuatro_board_kit::run::{halt, halted, serve, Board};
+use cuatro_board_kit::clock;
+use cuatro_board_kit::nic::{fallback_mac, usable_mac, Irq};
+use cuatro_board_kit::run::{halt, halted, start, Board};
 use cuatro_board_kit::storage::UploadSink;
 use cuatro_board_kit::{log, stack};
-use cuatro_core::server::{Server, ServerMemory};
+use cuatro_core::server::ServerMemory;
 use lan9118::{Buffers, Lan9118, Mmio};
 use smoltcp::wire::Ipv4Address;
 
@@ -51,22 +51,6 @@ cuatro_board_kit::wire! {
     console: uart::write,
     nic_irq: BOARD.nic_irq,
     irq_lines: IRQ_LINES,
-}
-
-/// The LAN9118 as the kit's main loop drives it.
-struct Eth<'b>(Lan9118<'b, Mmio>);
-
-impl<'b> Nic for Eth<'b> {
-    type Device = Lan9118<'b, Mmio>;
-    fn device(&mut self) -> &mut Self::Device {
-        &mut self.0
-    }
-    fn rx_pending(&self) -> bool {
-        self.0.rx_pending()
-    }
-    fn ack_interrupts(&mut self) {
-        self.0.ack_interrupts();
-    }
 }
 
 #[entry]
@@ -118,21 +102,12 @@ fn main() -> ! {
     // by a boot-dependent amount.
     let entropy = u64::from(nic.free_running_counter()) << 16 ^ u64::from(clock::millis());
     let config = BOARD.config(mac, entropy);
-    let mut clock = Clock::new();
     // SAFETY: PSRAM is a fixed RAM region of the AN385 memory map that
     // nothing else (linker script, stack, statics) uses; this is the only
     // reference to it.
     let psram = unsafe { core::slice::from_raw_parts_mut(PSRAM_BASE as *mut u8, UPLOAD_CAPACITY) };
-    let uploads = UploadSink::in_ram(psram);
     let memory = ServerMemory::init(SERVER_MEMORY);
-    // The memory's sizes are checked when it compiles; this cannot fail.
-    let Ok(mut server) = Server::with_storage(config, &mut nic, memory, clock.now(), uploads)
-    else {
-        halt(halted().s("the server memory cannot carry the server"));
-    };
-    nic.enable_interrupts();
-    BOARD.log_listening(UPLOAD_CAPACITY);
-    serve(&BOARD, &mut server, &mut Eth(nic), &mut clock)
+    start(&BOARD, config, &mut nic, memory, UploadSink::in_ram(psram))
 }
 
 /// [`halt`] for a LAN9118 that cannot be brought up.

@@ -1,51 +1,26 @@
-//! The smoltcp `phy::Device` implementation.
+//! The smoltcp `phy::Device` implementation (tokens from
+//! `cuatro-driver-kit`) and the board kit's `Nic`.
 
 use crate::tx::{tx_frame, tx_idle};
-use crate::{bump, Regs, Stats, Stellaris, FRAME_BUFFER, LEN_FIELD, MTU};
+use crate::{bump, Regs, Stats, Stellaris, LEN_FIELD, MTU};
+use cuatro_driver_kit::{Nic, RxToken, Transmit, TxToken};
 use smoltcp::phy::{self, DeviceCapabilities, Medium};
 use smoltcp::time::Instant;
 
-/// A received frame, lent to smoltcp.
-pub struct RxToken<'a> {
-    frame: &'a [u8],
-}
-
-impl phy::RxToken for RxToken<'_> {
-    fn consume<T, F>(self, f: F) -> T
-    where
-        F: FnOnce(&[u8]) -> T,
-    {
-        f(self.frame)
-    }
-}
-
-/// Room to build one frame; sent when consumed.
-pub struct TxToken<'a, R: Regs> {
+/// Where a frame smoltcp built goes: the MAC's TX FIFO, with the counters.
+pub struct TxPort<'a, R: Regs> {
     regs: &'a mut R,
-    buf: &'a mut [u8; FRAME_BUFFER],
     stats: &'a mut Stats,
 }
 
-impl<R: Regs> phy::TxToken for TxToken<'_, R> {
-    fn consume<T, F>(self, len: usize, f: F) -> T
-    where
-        F: FnOnce(&mut [u8]) -> T,
-    {
-        let TxToken { regs, buf, stats } = self;
-        match buf.get_mut(..len) {
-            Some(frame) => {
-                let result = f(frame);
-                // Refuses (and counts) what is over the MTU.
-                tx_frame(regs, frame, stats);
-                result
-            }
-            None => {
-                // Larger than any frame this device announced (MTU): let
-                // the stack build what fits, and drop it.
-                bump(&mut stats.tx_dropped);
-                f(buf.as_mut_slice())
-            }
-        }
+impl<R: Regs> Transmit for TxPort<'_, R> {
+    fn send(self, frame: &[u8]) {
+        // Refuses (and counts) what is over the MTU.
+        tx_frame(self.regs, frame, self.stats);
+    }
+
+    fn drop_oversized(self) {
+        bump(&mut self.stats.tx_dropped);
     }
 }
 
@@ -55,20 +30,20 @@ impl<R: Regs> phy::Device for Stellaris<'_, R> {
     where
         Self: 'a;
     type TxToken<'a>
-        = TxToken<'a, R>
+        = TxToken<'a, TxPort<'a, R>>
     where
         Self: 'a;
 
     fn receive(&mut self, _timestamp: Instant) -> Option<(Self::RxToken<'_>, Self::TxToken<'_>)> {
         let len = self.receive_frame()?;
         let frame = self.rx.get(LEN_FIELD..LEN_FIELD + len)?;
+        let port = TxPort {
+            regs: &mut self.regs,
+            stats: &mut self.stats,
+        };
         Some((
-            RxToken { frame },
-            TxToken {
-                regs: &mut self.regs,
-                buf: &mut *self.tx,
-                stats: &mut self.stats,
-            },
+            RxToken::new(frame),
+            TxToken::new(self.tx.as_mut_slice(), port),
         ))
     }
 
@@ -78,11 +53,11 @@ impl<R: Regs> phy::Device for Stellaris<'_, R> {
         if !tx_idle(&self.regs) {
             return None;
         }
-        Some(TxToken {
+        let port = TxPort {
             regs: &mut self.regs,
-            buf: &mut *self.tx,
             stats: &mut self.stats,
-        })
+        };
+        Some(TxToken::new(self.tx.as_mut_slice(), port))
     }
 
     fn capabilities(&self) -> DeviceCapabilities {
@@ -91,5 +66,19 @@ impl<R: Regs> phy::Device for Stellaris<'_, R> {
         caps.max_transmission_unit = MTU;
         caps.max_burst_size = Some(self.max_burst);
         caps
+    }
+}
+
+impl<R: Regs> Nic for Stellaris<'_, R> {
+    fn rx_pending(&self) -> bool {
+        Stellaris::rx_pending(self)
+    }
+
+    fn ack_interrupts(&mut self) {
+        Stellaris::ack_interrupts(self);
+    }
+
+    fn enable_interrupts(&mut self) {
+        Stellaris::enable_interrupts(self);
     }
 }

@@ -93,7 +93,8 @@ mod rx;
 mod stats;
 mod tx;
 
-pub use device::{RxToken, TxToken};
+pub use cuatro_driver_kit::{RxToken, TxToken};
+pub use device::TxPort;
 pub use regs::{bits, phy_reg, reg};
 use stats::bump;
 pub use stats::Stats;
@@ -163,44 +164,7 @@ const RX_CONFIG: u32 = RCTL_AMUL | RCTL_BADCRC;
 /// `MACTCTL` in operation: transmitter on, padding, CRC, full duplex.
 const TX_CONFIG: u32 = TCTL_TXEN | TCTL_PADEN | TCTL_CRC | TCTL_DUPLEX;
 
-/// Access to the register block. Offsets are bytes from the base; every
-/// access is one 32-bit word. Reading `MACDATA` pops the RX FIFO, so `read`
-/// has side effects even though it takes `&self`.
-pub trait Regs {
-    /// Reads the 32-bit register at byte offset `off`.
-    fn read(&self, off: u32) -> u32;
-    /// Writes the 32-bit register at byte offset `off`.
-    fn write(&mut self, off: u32, v: u32);
-}
-
-/// The register block in memory-mapped I/O (volatile accesses).
-#[derive(Debug)]
-pub struct Mmio {
-    base: usize,
-}
-
-impl Mmio {
-    /// The MAC's registers at `base` (on the LM3S6965, [`BASE`]).
-    ///
-    /// # Safety
-    /// `base` must be the address of a clocked Stellaris Ethernet MAC
-    /// register block that nothing else accesses while this value lives.
-    pub const unsafe fn new(base: usize) -> Self {
-        Mmio { base }
-    }
-}
-
-impl Regs for Mmio {
-    fn read(&self, off: u32) -> u32 {
-        // SAFETY: `new`'s contract: base..base+0x40 is the MAC's block.
-        unsafe { core::ptr::read_volatile((self.base + off as usize) as *const u32) }
-    }
-
-    fn write(&mut self, off: u32, v: u32) {
-        // SAFETY: as in `read`.
-        unsafe { core::ptr::write_volatile((self.base + off as usize) as *mut u32, v) }
-    }
-}
+pub use cuatro_driver_kit::{Mmio, Regs};
 
 /// What can go wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -225,28 +189,9 @@ impl Error {
 }
 
 /// The driver's frame buffers (one received frame, one frame being built
-/// for transmission). Put it in a `static` on a board.
-#[repr(C, align(4))]
-pub struct Buffers {
-    rx: [u8; FRAME_BUFFER],
-    tx: [u8; FRAME_BUFFER],
-}
-
-impl Buffers {
-    /// Zeroed buffers (usable in a `static`).
-    pub const fn new() -> Self {
-        Buffers {
-            rx: [0; FRAME_BUFFER],
-            tx: [0; FRAME_BUFFER],
-        }
-    }
-}
-
-impl Default for Buffers {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+/// for transmission), [`FRAME_BUFFER`] bytes each. Put it in a `static` on a
+/// board.
+pub type Buffers = cuatro_driver_kit::Buffers<FRAME_BUFFER>;
 
 /// The MAC address programmed in flash, from the USER0/USER1 registers'
 /// values (three bytes each, low byte first); `None` if either is erased

@@ -1,0 +1,170 @@
+//! # cuatro-driver-kit — what cuatro's Ethernet drivers share
+//!
+//! The boards' MACs (the LAN9118, the Stellaris on-chip MAC) are alike
+//! where a driver meets the rest: registers at offsets from a base, read
+//! and written a 32-bit word at a time; one frame buffer each way between
+//! the chip's FIFOs and smoltcp; an interrupt line the main loop
+//! acknowledges. This crate holds those parts once:
+//!
+//! - [`Regs`] and [`Mmio`]: register access, volatile on a board, a fake
+//!   register file in a driver's host tests and fuzz targets;
+//! - [`Buffers`]: the frame buffers a board declares for its driver;
+//! - [`RxToken`] and [`TxToken`]: smoltcp's tokens over a received frame
+//!   and a transmit buffer; a driver says how a built frame leaves through
+//!   [`Transmit`];
+//! - [`Nic`]: what `cuatro-board-kit`'s main loop asks of a driver beyond
+//!   `phy::Device`.
+#![no_std]
+#![deny(missing_docs)]
+
+use smoltcp::phy::{self, Device};
+
+/// Access to a register block. Offsets are bytes from the base; every
+/// access is one 32-bit word. Reading a FIFO port pops it, so `read` has
+/// side effects even though it takes `&self`.
+pub trait Regs {
+    /// Reads the 32-bit register at byte offset `off`.
+    fn read(&self, off: u32) -> u32;
+    /// Writes the 32-bit register at byte offset `off`.
+    fn write(&mut self, off: u32, v: u32);
+}
+
+/// A register block in memory-mapped I/O (volatile accesses).
+#[derive(Debug)]
+pub struct Mmio {
+    base: usize,
+}
+
+impl Mmio {
+    /// The registers at `base`.
+    ///
+    /// # Safety
+    /// `base` must be the address of the (clocked) register block the
+    /// driver expects, every offset it uses inside it, and nothing else may
+    /// access the block while this value lives.
+    pub const unsafe fn new(base: usize) -> Self {
+        Mmio { base }
+    }
+}
+
+impl Regs for Mmio {
+    fn read(&self, off: u32) -> u32 {
+        // SAFETY: `new`'s contract: base + off is a register of the block.
+        unsafe { core::ptr::read_volatile((self.base + off as usize) as *const u32) }
+    }
+
+    fn write(&mut self, off: u32, v: u32) {
+        // SAFETY: as in `read`.
+        unsafe { core::ptr::write_volatile((self.base + off as usize) as *mut u32, v) }
+    }
+}
+
+/// A driver's frame buffers, `N` bytes each: one received frame, one frame
+/// being built for transmission. Put it in a `static` on a board (each
+/// driver names its `N`: `lan9118::Buffers`, `stellaris_enet::Buffers`).
+/// Word-aligned: the FIFOs are read and written a word at a time.
+#[repr(C, align(4))]
+pub struct Buffers<const N: usize> {
+    /// The received frame.
+    pub rx: [u8; N],
+    /// The frame being built.
+    pub tx: [u8; N],
+}
+
+impl<const N: usize> Buffers<N> {
+    /// Zeroed buffers (usable in a `static`).
+    pub const fn new() -> Self {
+        Buffers {
+            rx: [0; N],
+            tx: [0; N],
+        }
+    }
+}
+
+impl<const N: usize> Default for Buffers<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A received frame, lent to smoltcp.
+pub struct RxToken<'a> {
+    frame: &'a [u8],
+}
+
+impl<'a> RxToken<'a> {
+    /// Lends `frame` (header to payload, no FCS).
+    pub fn new(frame: &'a [u8]) -> Self {
+        RxToken { frame }
+    }
+}
+
+impl phy::RxToken for RxToken<'_> {
+    fn consume<T, F>(self, f: F) -> T
+    where
+        F: FnOnce(&[u8]) -> T,
+    {
+        f(self.frame)
+    }
+}
+
+/// How a frame smoltcp has built leaves the chip: a driver's borrow of its
+/// registers and counters.
+pub trait Transmit {
+    /// Sends `frame` (header to payload; the MAC adds the FCS). A frame the
+    /// chip cannot take is the driver's to drop and count.
+    fn send(self, frame: &[u8]);
+    /// smoltcp asked for more than the buffer (more than the MTU the device
+    /// announced): the frame is built into what fits and dropped; count it.
+    fn drop_oversized(self);
+}
+
+/// Room to build one frame in the driver's transmit buffer; sent through
+/// `T` when consumed.
+pub struct TxToken<'a, T: Transmit> {
+    buf: &'a mut [u8],
+    port: T,
+}
+
+impl<'a, T: Transmit> TxToken<'a, T> {
+    /// A token that builds into `buf` and sends through `port`.
+    pub fn new(buf: &'a mut [u8], port: T) -> Self {
+        TxToken { buf, port }
+    }
+}
+
+impl<T: Transmit> phy::TxToken for TxToken<'_, T> {
+    fn consume<R, F>(self, len: usize, f: F) -> R
+    where
+        F: FnOnce(&mut [u8]) -> R,
+    {
+        let TxToken { buf, port } = self;
+        // One call of `f` whatever happens (smoltcp's closures are large:
+        // a second call site is a second copy in flash).
+        let fits = len <= buf.len();
+        let frame = buf.get_mut(..len.min(buf.len())).unwrap_or_default();
+        let result = f(frame);
+        if fits {
+            port.send(frame);
+        } else {
+            port.drop_oversized();
+        }
+        result
+    }
+}
+
+/// What the board kit's main loop needs of an Ethernet driver beyond
+/// `phy::Device`.
+pub trait Nic: Device {
+    /// Frames wait in the receive FIFO (one poll took fewer than arrived):
+    /// poll again before sleeping.
+    fn rx_pending(&self) -> bool;
+    /// Acknowledges the controller's interrupt causes, before the main loop
+    /// drains them (a frame arriving later raises the interrupt again).
+    fn ack_interrupts(&mut self);
+    /// Lets the controller raise its interrupt line when a frame arrives.
+    fn enable_interrupts(&mut self);
+}
+
+#[cfg(test)]
+mod tests;
