@@ -48,9 +48,15 @@ mod tests;
 /// that all go to `DefaultHandler` (cortex-m-rt's generic table has 240:
 /// flash a board never uses). The board crate depends on `cortex-m-rt`
 /// with its `device` feature and provides an empty `device.x`.
+///
+/// A board whose PAC (or HAL) owns the vector table writes only
+/// `wire! { console: uart::write }`: the console, `SysTick`, `HardFault` and
+/// the panic handler; its NIC's interrupt handler is its own (it may call
+/// [`nic::raise_event`]; without it the loop still polls every
+/// millisecond, when SysTick ends the WFI).
 #[macro_export]
 macro_rules! wire {
-    (console: $console:path, nic_irq: $irq:expr, irq_lines: $lines:expr $(,)?) => {
+    (console: $console:path $(,)?) => {
         /// The log's output (see `cuatro_board_kit::console`).
         #[no_mangle]
         fn cuatro_console_write(bytes: &[u8]) {
@@ -62,12 +68,6 @@ macro_rules! wire {
             $crate::clock::tick();
         }
 
-        /// Every external interrupt lands here (no PAC, so no per-line vectors).
-        #[::cortex_m_rt::exception]
-        unsafe fn DefaultHandler(irqn: i16) {
-            $crate::nic::on_interrupt(irqn, $irq);
-        }
-
         #[::cortex_m_rt::exception]
         unsafe fn HardFault(frame: &::cortex_m_rt::ExceptionFrame) -> ! {
             $crate::fault::hard_fault(frame.pc(), frame.lr())
@@ -76,6 +76,15 @@ macro_rules! wire {
         #[panic_handler]
         fn panic(info: &::core::panic::PanicInfo<'_>) -> ! {
             $crate::fault::panic(info)
+        }
+    };
+    (console: $console:path, nic_irq: $irq:expr, irq_lines: $lines:expr $(,)?) => {
+        $crate::wire! { console: $console }
+
+        /// Every external interrupt lands here (no PAC, so no per-line vectors).
+        #[::cortex_m_rt::exception]
+        unsafe fn DefaultHandler(irqn: i16) {
+            $crate::nic::on_interrupt(irqn, $irq);
         }
 
         extern "C" {

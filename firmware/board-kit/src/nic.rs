@@ -42,8 +42,26 @@ pub fn on_interrupt(irqn: i16, nic: Irq) {
 }
 
 /// Takes the event flag: whether the NIC interrupted since the last call.
+#[cfg(target_has_atomic = "8")]
 pub(crate) fn take_event() -> bool {
     NIC_EVENT.swap(false, Ordering::Acquire)
+}
+
+/// Takes the event flag (thumbv6m has no atomic read-modify-write: a load
+/// and a store with interrupts masked).
+#[cfg(not(target_has_atomic = "8"))]
+pub(crate) fn take_event() -> bool {
+    cortex_m::interrupt::free(|_| {
+        let raised = NIC_EVENT.load(Ordering::Acquire);
+        NIC_EVENT.store(false, Ordering::Relaxed);
+        raised
+    })
+}
+
+/// Raises the event flag from a board's own interrupt handler (boards whose
+/// PAC owns the vector table, so `wire!` does not write `DefaultHandler`).
+pub fn raise_event() {
+    NIC_EVENT.store(true, Ordering::Release);
 }
 
 /// Whether the NIC interrupted (the flag stays raised).

@@ -23,8 +23,10 @@ pub struct Board {
     pub version: &'static str,
     /// Core clock: SysTick's input.
     pub core_clock_hz: u32,
-    /// The Ethernet controller's interrupt line.
-    pub nic_irq: Irq,
+    /// The Ethernet controller's interrupt line, unmasked by [`serve`] and
+    /// again after each acknowledgement (`None`: the board's HAL handles
+    /// its interrupt, or the board polls on every SysTick).
+    pub nic_irq: Option<Irq>,
     /// Static address (used until a DHCP lease, with the `dhcp` feature).
     pub ip: Ipv4Address,
     /// Prefix length of [`Board::ip`]'s network.
@@ -139,7 +141,9 @@ pub fn serve<N: Nic, S: Storage>(
     nic: &mut N,
     clock: &mut Clock,
 ) -> ! {
-    nic::unmask(board.nic_irq);
+    if let Some(irq) = board.nic_irq {
+        nic::unmask(irq);
+    }
     let mut reported_stack = 0;
     let mut next_stack_check = clock.now();
     let mut last_stats = server.stats();
@@ -149,7 +153,9 @@ pub fn serve<N: Nic, S: Storage>(
         if nic::take_event() {
             // Clear before draining: a frame arriving later raises it again.
             nic.ack_interrupts();
-            nic::unmask(board.nic_irq);
+            if let Some(irq) = board.nic_irq {
+                nic::unmask(irq);
+            }
         }
         let now = clock.now();
         let delay = server.poll(now, nic);

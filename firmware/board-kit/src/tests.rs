@@ -165,7 +165,7 @@ fn boot_and_listening_lines() {
         name: "test-board (Cortex-M3",
         version: "9.9.9",
         core_clock_hz: 50_000_000,
-        nic_irq: crate::nic::Irq(42),
+        nic_irq: Some(crate::nic::Irq(42)),
         ip: Ipv4Address::new(10, 0, 2, 15),
         prefix_len: 24,
         gateway: Ipv4Address::new(10, 0, 2, 2),

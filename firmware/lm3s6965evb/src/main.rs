@@ -23,13 +23,15 @@ use cuatro_core::server::ServerMemory;
 use smoltcp::wire::Ipv4Address;
 use stellaris_enet::{Buffers, Mmio, Stellaris};
 
+/// The Ethernet controller's NVIC line.
+pub const NIC_IRQ: Irq = Irq(stellaris_enet::IRQ);
 /// The board: QEMU user networking's default guest address and gateway,
 /// the Ethernet controller on its NVIC line (42).
 pub const BOARD: Board = Board {
     name: "lm3s6965evb (Cortex-M3",
     version: env!("CARGO_PKG_VERSION"),
     core_clock_hz: sysctl::CORE_CLOCK_HZ,
-    nic_irq: Irq(stellaris_enet::IRQ),
+    nic_irq: Some(NIC_IRQ),
     ip: Ipv4Address::new(10, 0, 2, 15),
     prefix_len: 24,
     gateway: Ipv4Address::new(10, 0, 2, 2),
@@ -48,7 +50,7 @@ pub const IRQ_LINES: usize = 43;
 
 cuatro_board_kit::wire! {
     console: uart::write,
-    nic_irq: BOARD.nic_irq,
+    nic_irq: NIC_IRQ,
     irq_lines: IRQ_LINES,
 }
 

@@ -25,13 +25,15 @@ use smoltcp::wire::Ipv4Address;
 pub const CORE_CLOCK_HZ: u32 = 25_000_000;
 /// LAN9118 register window.
 pub const LAN9118_BASE: usize = 0x4020_0000;
+/// The Ethernet controller's NVIC line.
+pub const NIC_IRQ: Irq = Irq(13);
 /// The board: QEMU user networking's default guest address and gateway,
 /// the LAN9118 on NVIC line 13.
 pub const BOARD: Board = Board {
     name: "mps2-an385 (Cortex-M3",
     version: env!("CARGO_PKG_VERSION"),
     core_clock_hz: CORE_CLOCK_HZ,
-    nic_irq: Irq(13),
+    nic_irq: Some(NIC_IRQ),
     ip: Ipv4Address::new(10, 0, 2, 15),
     prefix_len: 24,
     gateway: Ipv4Address::new(10, 0, 2, 2),
@@ -49,7 +51,7 @@ pub const IRQ_LINES: usize = 32;
 
 cuatro_board_kit::wire! {
     console: uart::write,
-    nic_irq: BOARD.nic_irq,
+    nic_irq: NIC_IRQ,
     irq_lines: IRQ_LINES,
 }
 
