@@ -164,7 +164,7 @@ fn qemu_available(root: &Path) -> bool {
     };
     QEMU_BOARDS
         .iter()
-        .all(|(board, _)| root.join("firmware").join(board).join("run-qemu").exists())
+        .all(|(board, ..)| root.join("firmware").join(board).join("run-qemu").exists())
         && have("qemu-system-arm")
         && have("arm-none-eabi-ld")
         && Path::new("/usr/bin/rustc").exists()
@@ -180,10 +180,20 @@ struct GameRow {
 }
 
 /// The QEMU boards the suite measures: directory under `firmware/` (its
-/// `run-qemu`) and the table's name for it.
-const QEMU_BOARDS: [(&str, &str); 2] = [
-    ("mps2-an385", "QEMU mps2-an385 board"),
-    ("lm3s6965evb", "QEMU lm3s6965evb board"),
+/// `run-qemu`), the table's name for it free-running, and at the
+/// instruction rate of a 25 MHz Cortex-M3 (`run-qemu --icount`: the
+/// board's honest speed).
+const QEMU_BOARDS: [(&str, &str, &str); 2] = [
+    (
+        "mps2-an385",
+        "QEMU mps2-an385 board",
+        "QEMU mps2-an385 board @ 31.25 MIPS",
+    ),
+    (
+        "lm3s6965evb",
+        "QEMU lm3s6965evb board",
+        "QEMU lm3s6965evb board @ 31.25 MIPS",
+    ),
 ];
 
 /// The servers the suite measures, in table order.
@@ -192,8 +202,9 @@ enum Kind {
     Serve,
     SimHost,
     SimMcu,
-    /// One of [`QEMU_BOARDS`], by index.
-    Qemu(usize),
+    /// One of [`QEMU_BOARDS`], by index; capped at 31.25 M instructions/s
+    /// or not.
+    Qemu(usize, bool),
 }
 
 impl Kind {
@@ -202,14 +213,18 @@ impl Kind {
             Kind::Serve => "cuatro serve (kernel TCP)",
             Kind::SimHost => "cuatro-sim, host buffers",
             Kind::SimMcu => "cuatro-sim, MCU buffers",
-            Kind::Qemu(i) => QEMU_BOARDS.get(i).map_or("QEMU board", |b| b.1),
+            Kind::Qemu(i, capped) => {
+                QEMU_BOARDS
+                    .get(i)
+                    .map_or("QEMU board", |b| if capped { b.2 } else { b.1 })
+            }
         }
     }
 
     /// 4 sessions (the board's defaults): 64 clients would only measure
     /// "server full" retries.
     fn small(self) -> bool {
-        matches!(self, Kind::SimMcu | Kind::Qemu(_))
+        matches!(self, Kind::SimMcu | Kind::Qemu(..))
     }
 }
 
@@ -233,7 +248,7 @@ fn launch(kind: Kind, config: &SuiteConfig, progress: &mut dyn Write) -> io::Res
                 .arg(&dir.0);
             start(kind.name(), cmd, ready, Some(dir), None)
         }
-        Kind::Qemu(i) => {
+        Kind::Qemu(i, capped) => {
             let board = QEMU_BOARDS
                 .get(i)
                 .ok_or_else(|| io::Error::other("no such QEMU board"))?
@@ -243,7 +258,10 @@ fn launch(kind: Kind, config: &SuiteConfig, progress: &mut dyn Write) -> io::Res
             let run_qemu = config.root.join("firmware").join(board).join("run-qemu");
             let mut cmd = Command::new(run_qemu);
             cmd.args(["--port-base", &base.to_string()]);
-            let _ = writeln!(progress, "booting the QEMU board on 127.0.0.1:{base}..");
+            if capped {
+                cmd.arg("--icount");
+            }
+            let _ = writeln!(progress, "booting {} on 127.0.0.1:{base}..", kind.name());
             start(kind.name(), cmd, Duration::from_secs(300), None, Some(base))
         }
     }
@@ -256,7 +274,9 @@ pub fn run(config: &SuiteConfig, progress: &mut dyn Write) -> io::Result<String>
     sibling("cuatro-sim")?;
     let mut kinds = vec![Kind::Serve, Kind::SimHost, Kind::SimMcu];
     if config.qemu.unwrap_or_else(|| qemu_available(&config.root)) {
-        kinds.extend((0..QEMU_BOARDS.len()).map(Kind::Qemu));
+        for i in 0..QEMU_BOARDS.len() {
+            kinds.extend([Kind::Qemu(i, false), Kind::Qemu(i, true)]);
+        }
     }
     let file = std::env::temp_dir().join(format!("cuatro-bench-upload-{}.bin", std::process::id()));
     write_pattern(&file, config.upload_mib << 20)?;
@@ -269,14 +289,14 @@ pub fn run(config: &SuiteConfig, progress: &mut dyn Write) -> io::Result<String>
         // file that fits.
         let board_file =
             std::env::temp_dir().join(format!("cuatro-bench-upload16-{}.bin", std::process::id()));
-        let path = if matches!(kind, Kind::Qemu(_)) {
+        let path = if matches!(kind, Kind::Qemu(..)) {
             write_pattern(&board_file, (16 << 20).min(config.upload_mib << 20))?;
             &board_file
         } else {
             &file
         };
         let upload = measure_upload(&server, path, config.upload_runs, progress);
-        if matches!(kind, Kind::Qemu(_)) {
+        if matches!(kind, Kind::Qemu(..)) {
             let _ = std::fs::remove_file(&board_file);
         }
         uploads.push(upload?);
