@@ -9,8 +9,13 @@
 //!   one reply type of the host client, the simulator's clients and the
 //!   tests;
 //! - [`referee`]: the one independent judge of those replies ([`Referee`]),
-//!   for the simulator's clients and the tests.
+//!   for the simulator's clients and the tests;
+//! - [`link`]: the in-memory Ethernet link ([`link::pair`], a `phy::Device`
+//!   at each end) and a smoltcp machine to plug into it
+//!   ([`link::Machine`]), for the simulator, the fuzz harness and
+//!   cuatro-core's tests.
 
+pub mod link;
 pub mod referee;
 pub mod reply;
 pub mod rng;

@@ -28,7 +28,7 @@ use crate::link::Port;
 use crate::netsim::{Host, BOARD_IP, BOARD_MAC, GAME_PORT};
 use cuatro_proto::frame::{encode_frame_with, FrameDecoder};
 use cuatro_proto::{Action, Codec, Error, MAX_FRAME};
-use smoltcp::iface::{PollResult, SocketHandle};
+use smoltcp::iface::SocketHandle;
 use smoltcp::phy::{self, ChecksumCapabilities, Device};
 use smoltcp::socket::tcp;
 use smoltcp::time::{Duration, Instant};
@@ -443,8 +443,7 @@ impl Attackers {
         let mut progress = false;
         for plan in &mut self.plans {
             let host = &mut plan.host;
-            progress |= host.iface.poll(now, &mut host.port, &mut host.sockets)
-                == PollResult::SocketStateChanged;
+            progress |= host.machine.poll(now, &mut host.port);
         }
         progress
     }
@@ -459,7 +458,7 @@ impl Attackers {
         };
         for plan in &mut self.plans {
             if plan.stopped {
-                fold(plan.host.iface.poll_at(now, &plan.host.sockets));
+                fold(plan.host.machine.poll_at(now));
                 continue;
             }
             fold(Some(plan.start));
@@ -467,7 +466,7 @@ impl Attackers {
             if plan.kind.is_periodic() {
                 fold(Some(plan.next_at));
             }
-            fold(plan.host.iface.poll_at(now, &plan.host.sockets));
+            fold(plan.host.machine.poll_at(now));
             fold(plan.host.zombies.iter().map(|z| z.1).min());
             let holding = plan.kind.holding();
             let len = plan.frame.len();
@@ -496,7 +495,7 @@ impl Attackers {
                     add_seat(&mut self.stats, now - t);
                 }
                 if let Some(h) = c.handle.take() {
-                    plan.host.sockets.get_mut::<tcp::Socket>(h).abort();
+                    plan.host.machine.sockets.get_mut::<tcp::Socket>(h).abort();
                     plan.host.zombies.push((h, now + Duration::from_secs(1)));
                 }
                 c.reconnect_at = None;
@@ -688,20 +687,11 @@ fn step_conn(
             } else {
                 4096
             };
-            let mut socket = tcp::Socket::new(
-                tcp::SocketBuffer::new(vec![0; rx]),
-                tcp::SocketBuffer::new(vec![0; 1024]),
-            );
-            let local = host.take_port();
-            if socket
-                .connect(
-                    host.iface.context(),
-                    (IpAddress::Ipv4(BOARD_IP), port),
-                    local,
-                )
-                .is_ok()
+            if let Ok(handle) = host
+                .machine
+                .connect((IpAddress::Ipv4(BOARD_IP), port), rx, 1024)
             {
-                c.handle = Some(host.sockets.add(socket));
+                c.handle = Some(handle);
                 c.reconnect_at = None;
                 c.established_at = None;
                 c.greeted_at = None;
@@ -717,7 +707,7 @@ fn step_conn(
         return false;
     };
     let mut progress = false;
-    let socket = host.sockets.get_mut::<tcp::Socket>(h);
+    let socket = host.machine.sockets.get_mut::<tcp::Socket>(h);
     let state = socket.state();
     let mut ended = matches!(state, tcp::State::Closed | tcp::State::TimeWait);
     if !ended && !matches!(state, tcp::State::SynSent | tcp::State::SynReceived) {

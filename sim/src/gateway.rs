@@ -1,9 +1,9 @@
 //! The gateway: a smoltcp interface on the link's other end that relays
 //! connections accepted on 127.0.0.1 to the board, like QEMU's `hostfwd`.
 
-use crate::link::Port;
+use crate::link::{Machine, Port};
 use mio::net::TcpStream;
-use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
+use smoltcp::iface::SocketHandle;
 use smoltcp::socket::tcp;
 use smoltcp::time::Instant;
 use smoltcp::wire::{EthernetAddress, IpAddress, IpCidr, Ipv4Address};
@@ -15,8 +15,6 @@ pub const GATEWAY_BUFFER: usize = 8 * 1024;
 /// Gateway-side socket buffers of an upload connection (host-sized, so the
 /// gateway is never what limits an upload).
 pub const GATEWAY_UPLOAD_BUFFER: usize = 256 * 1024;
-/// First local port of the gateway's connections to the board.
-const EPHEMERAL_BASE: u16 = 49152;
 
 /// One relayed connection: a kernel TCP stream and a smoltcp socket.
 struct Relay {
@@ -43,11 +41,9 @@ struct Relay {
 
 /// The gateway interface and its relays.
 pub struct Gateway {
-    iface: Interface,
-    sockets: SocketSet<'static>,
+    machine: Machine,
     relays: Vec<Relay>,
     board_ip: Ipv4Address,
-    next_port: u16,
 }
 
 impl Gateway {
@@ -59,16 +55,10 @@ impl Gateway {
         board_ip: Ipv4Address,
         now: Instant,
     ) -> Self {
-        let mut iface = Interface::new(Config::new(mac.into()), port, now);
-        iface.update_ip_addrs(|a| {
-            let _ = a.push(ip);
-        });
         Gateway {
-            iface,
-            sockets: SocketSet::new(vec![]),
+            machine: Machine::new(port, mac, ip, 0, now),
             relays: Vec::new(),
             board_ip,
-            next_port: EPHEMERAL_BASE,
         }
     }
 
@@ -85,26 +75,16 @@ impl Gateway {
         } else {
             GATEWAY_BUFFER
         };
-        let mut socket = tcp::Socket::new(
-            tcp::SocketBuffer::new(vec![0; GATEWAY_BUFFER]),
-            tcp::SocketBuffer::new(vec![0; size]),
-        );
-        socket.set_nagle_enabled(false);
-        let local = self.next_port;
-        self.next_port = if self.next_port == u16::MAX {
-            EPHEMERAL_BASE
-        } else {
-            self.next_port + 1
-        };
-        socket
+        let handle = self
+            .machine
             .connect(
-                self.iface.context(),
                 (IpAddress::Ipv4(self.board_ip), board_port),
-                local,
+                GATEWAY_BUFFER,
+                size,
             )
             .map_err(|e| std::io::Error::other(format!("connect to board: {e}")))?;
+        self.machine.socket(handle).set_nagle_enabled(false);
         let _ = stream.set_nodelay(true);
-        let handle = self.sockets.add(socket);
         self.relays.push(Relay {
             stream,
             token,
@@ -123,13 +103,12 @@ impl Gateway {
 
     /// Polls the interface; returns whether any socket changed.
     pub fn poll(&mut self, now: Instant, port: &mut Port) -> bool {
-        self.iface.poll(now, port, &mut self.sockets)
-            == smoltcp::iface::PollResult::SocketStateChanged
+        self.machine.poll(now, port)
     }
 
     /// When the interface next needs polling.
     pub fn poll_delay(&mut self, now: Instant) -> Option<smoltcp::time::Duration> {
-        self.iface.poll_delay(now, &self.sockets)
+        self.machine.poll_delay(now)
     }
 
     /// Moves bytes both ways on every relay; drops finished ones. Returns
@@ -138,11 +117,11 @@ impl Gateway {
     pub fn relay(&mut self, registry: &mio::Registry) -> bool {
         let mut progress = false;
         for r in &mut self.relays {
-            let socket = self.sockets.get_mut::<tcp::Socket>(r.handle);
+            let socket = self.machine.socket(r.handle);
             progress |= pump(r, socket);
         }
         let before = self.relays.len();
-        let sockets = &mut self.sockets;
+        let sockets = &mut self.machine.sockets;
         self.relays.retain_mut(|r| {
             if r.dead {
                 let _ = registry.deregister(&mut r.stream);

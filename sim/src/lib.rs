@@ -11,11 +11,14 @@ pub mod attack;
 pub mod board;
 pub mod gateway;
 pub mod impair;
-pub mod link;
 pub mod memory;
 pub mod netsim;
 pub mod pcap;
 pub mod tap;
+
+/// The in-memory Ethernet link the board, the gateway and the netsim's
+/// switch are plugged into: `cuatro_kit::link`.
+pub use cuatro_kit::link;
 
 use gateway::Gateway;
 pub use memory::{Budget, Buffers, HostMemory};

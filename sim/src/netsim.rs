@@ -56,10 +56,11 @@ use crate::link::{self, Port};
 use crate::memory::{Budget, HostMemory};
 use crate::pcap::Pcap;
 use cuatro_core::{Server, Stats};
+use cuatro_kit::link::Machine;
 use cuatro_kit::Referee;
 use cuatro_proto::frame::{encode_frame_with, FrameDecoder};
 use cuatro_proto::{Action, Codec, Error, Estado, MAX_FRAME};
-use smoltcp::iface::{Config as IfaceConfig, Interface, PollResult, SocketHandle, SocketSet};
+use smoltcp::iface::SocketHandle;
 use smoltcp::phy::{self, Device};
 use smoltcp::socket::tcp;
 use smoltcp::time::{Duration, Instant};
@@ -85,6 +86,8 @@ pub const MAX_RETRIES: u32 = 50;
 /// A finished client's socket is dropped after this long even if its close
 /// handshake has not completed.
 const CLIENT_LINGER: Duration = Duration::from_secs(30);
+/// The local ports a client machine's connections take in turn.
+const CLIENT_PORTS: std::ops::RangeInclusive<u16> = 49152..=65000;
 /// Rounds at one instant before the loop declares a livelock.
 const SETTLE_LIMIT: usize = 100_000;
 
@@ -333,10 +336,10 @@ impl<const CAP: usize> Netsim<CAP> {
 
 /// One client machine (clients' or an attacker's).
 pub(crate) struct Host {
-    pub(crate) iface: Interface,
+    /// Its interface and sockets.
+    pub(crate) machine: Machine,
+    /// Its end of the cable to the switch.
     pub(crate) port: Port,
-    pub(crate) sockets: SocketSet<'static>,
-    pub(crate) next_port: u16,
     /// Finished clients' sockets, dropped once closed or at the deadline.
     pub(crate) zombies: Vec<(SocketHandle, Instant)>,
 }
@@ -351,32 +354,25 @@ impl Host {
         now: Instant,
     ) -> (Host, Port) {
         let (mut host_end, switch_end) = link::pair();
-        let mut config = IfaceConfig::new(mac.into());
-        config.random_seed = seed;
-        let mut iface = Interface::new(config, &mut host_end, now);
-        iface.update_ip_addrs(|a| {
-            let _ = a.push(IpCidr::new(ip.into(), PREFIX));
-        });
+        let machine = Machine::new(
+            &mut host_end,
+            mac,
+            IpCidr::new(ip.into(), PREFIX),
+            seed,
+            now,
+        )
+        .with_ports(CLIENT_PORTS);
         let host = Host {
-            iface,
+            machine,
             port: host_end,
-            sockets: SocketSet::new(vec![]),
-            next_port: 49152,
             zombies: Vec::new(),
         };
         (host, switch_end)
     }
 
-    /// The next local port for a connection.
-    pub(crate) fn take_port(&mut self) -> u16 {
-        let local = self.next_port;
-        self.next_port = if local >= 65000 { 49152 } else { local + 1 };
-        local
-    }
-
     /// Drops the finished sockets that are closed or past their deadline.
     pub(crate) fn reap(&mut self, now: Instant) {
-        let sockets = &mut self.sockets;
+        let sockets = &mut self.machine.sockets;
         self.zombies.retain(|&(h, deadline)| {
             let s = sockets.get_mut::<tcp::Socket>(h);
             let gone = matches!(s.state(), tcp::State::Closed | tcp::State::TimeWait);
@@ -550,8 +546,7 @@ impl<const CAP: usize> Net<CAP> {
                 progress |= self.step_clients()?;
                 progress |= self.attackers.step(self.now);
                 for host in &mut self.hosts {
-                    progress |= host.iface.poll(self.now, &mut host.port, &mut host.sockets)
-                        == PollResult::SocketStateChanged;
+                    progress |= host.machine.poll(self.now, &mut host.port);
                 }
                 progress |= self.attackers.poll(self.now);
                 progress |= self.forward();
@@ -587,7 +582,7 @@ impl<const CAP: usize> Net<CAP> {
             fold(board_delay.map(|d| self.now + d));
             fold(self.board_dev.inner().poll_at());
             for host in &mut self.hosts {
-                fold(host.iface.poll_at(self.now, &host.sockets));
+                fold(host.machine.poll_at(self.now));
                 fold(host.zombies.iter().map(|z| z.1).min());
             }
             for &i in &self.active {
@@ -627,7 +622,11 @@ impl<const CAP: usize> Net<CAP> {
                     .map(|h| {
                         format!(
                             "{}",
-                            self.hosts[c.host].sockets.get::<tcp::Socket>(h).state()
+                            self.hosts[c.host]
+                                .machine
+                                .sockets
+                                .get::<tcp::Socket>(h)
+                                .state()
                         )
                     })
                     .unwrap_or_default();
@@ -648,23 +647,19 @@ impl<const CAP: usize> Net<CAP> {
         let c = &mut self.clients[i];
         let host = &mut self.hosts[c.host];
         c.first_attempt.get_or_insert(self.now);
-        let mut socket = tcp::Socket::new(
-            tcp::SocketBuffer::new(vec![0; self.cfg.client_rx_buffer]),
-            tcp::SocketBuffer::new(vec![0; self.cfg.client_tx_buffer]),
-        );
         let port = match c.codec {
             Codec::Classic => GAME_PORT,
             Codec::Compact => GAME_PORT + 1,
         };
-        let local = host.take_port();
-        socket
+        let handle = host
+            .machine
             .connect(
-                host.iface.context(),
                 (IpAddress::Ipv4(BOARD_IP), port),
-                local,
+                self.cfg.client_rx_buffer,
+                self.cfg.client_tx_buffer,
             )
             .map_err(|e| format!("client {}: connect: {e}", c.id))?;
-        c.handle = Some(host.sockets.add(socket));
+        c.handle = Some(handle);
         c.phase = Phase::Connecting;
         c.decoder = FrameDecoder::new();
         c.referee = Referee::new(c.codec);
@@ -813,7 +808,7 @@ impl<const CAP: usize> Client<CAP> {
             return Err(self.fail("refused too many times"));
         }
         if let Some(h) = self.handle.take() {
-            host.sockets.get_mut::<tcp::Socket>(h).abort();
+            host.machine.sockets.get_mut::<tcp::Socket>(h).abort();
             host.zombies.push((h, now + CLIENT_LINGER));
         }
         self.phase = Phase::Backoff(now + Duration::from_millis(100 * u64::from(self.retries)));
@@ -832,7 +827,7 @@ impl<const CAP: usize> Client<CAP> {
             return Ok(false);
         };
         let mut progress = false;
-        let state = host.sockets.get::<tcp::Socket>(h).state();
+        let state = host.machine.sockets.get::<tcp::Socket>(h).state();
         if self.phase == Phase::Connecting {
             match state {
                 tcp::State::Closed => {
@@ -851,7 +846,7 @@ impl<const CAP: usize> Client<CAP> {
         // Receive and referee.
         let mut buf = [0u8; 1024];
         loop {
-            let socket = host.sockets.get_mut::<tcp::Socket>(h);
+            let socket = host.machine.sockets.get_mut::<tcp::Socket>(h);
             if !socket.can_recv() {
                 break;
             }
@@ -898,7 +893,7 @@ impl<const CAP: usize> Client<CAP> {
             }
         }
 
-        let socket = host.sockets.get_mut::<tcp::Socket>(h);
+        let socket = host.machine.sockets.get_mut::<tcp::Socket>(h);
         let state = socket.state();
         let closing = matches!(self.phase, Phase::Closing(_));
         if matches!(state, tcp::State::Closed | tcp::State::Listen)
@@ -946,7 +941,7 @@ impl<const CAP: usize> Client<CAP> {
                 if cfg.quit {
                     self.send(Action::Quit, now)?;
                 } else {
-                    host.sockets.get_mut::<tcp::Socket>(h).close();
+                    host.machine.sockets.get_mut::<tcp::Socket>(h).close();
                     self.phase = Phase::Closing(now + CLIENT_LINGER);
                 }
             } else {
@@ -967,7 +962,7 @@ impl<const CAP: usize> Client<CAP> {
             )));
         }
         if let Phase::Closing(deadline) = self.phase {
-            let socket = host.sockets.get_mut::<tcp::Socket>(h);
+            let socket = host.machine.sockets.get_mut::<tcp::Socket>(h);
             // Done once the board closed, or once it acknowledged our FIN
             // (every reply is in), or at the deadline.
             let finished = matches!(

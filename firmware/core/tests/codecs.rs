@@ -10,14 +10,10 @@
 use cuatro_core::session::{reply_bound, Output, Session, MAX_REPLY_PAYLOAD, REPLY_CAPACITY};
 use cuatro_core::{Config, Server, ServerMemory};
 use cuatro_proto::{frame, Codec, Error, HEADER_LEN, MAX_FRAME};
-use smoltcp::iface::{Config as IfaceConfig, Interface, SocketSet};
-use smoltcp::phy::{self, Device, DeviceCapabilities, Medium};
+use link::Machine;
 use smoltcp::socket::tcp;
 use smoltcp::time::{Duration, Instant};
-use smoltcp::wire::{EthernetAddress, HardwareAddress, IpAddress, IpCidr, Ipv4Address, Ipv4Cidr};
-use std::cell::RefCell;
-use std::collections::VecDeque;
-use std::rc::Rc;
+use smoltcp::wire::{EthernetAddress, IpAddress, IpCidr, Ipv4Address, Ipv4Cidr};
 
 const CODECS: [Codec; 2] = [Codec::Classic, Codec::Compact];
 
@@ -66,63 +62,13 @@ fn reply_bounds_fit() {
 
 // --- The smoltcp server, over an in-memory Ethernet link -------------------
 
-type Queue = Rc<RefCell<VecDeque<Vec<u8>>>>;
-
-/// One end of a lossless in-memory link.
-struct Port {
-    rx: Queue,
-    tx: Queue,
-}
-
-fn link() -> (Port, Port) {
-    let (a, b): (Queue, Queue) = (Rc::default(), Rc::default());
-    (
-        Port {
-            rx: a.clone(),
-            tx: b.clone(),
-        },
-        Port { rx: b, tx: a },
-    )
-}
-
-struct Rx(Vec<u8>);
-struct Tx(Queue);
-
-impl phy::RxToken for Rx {
-    fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
-        f(&self.0)
-    }
-}
-
-impl phy::TxToken for Tx {
-    fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
-        let mut frame = vec![0u8; len];
-        let r = f(&mut frame);
-        self.0.borrow_mut().push_back(frame);
-        r
-    }
-}
-
-impl Device for Port {
-    type RxToken<'a> = Rx;
-    type TxToken<'a> = Tx;
-
-    fn receive(&mut self, _: Instant) -> Option<(Rx, Tx)> {
-        let frame = self.rx.borrow_mut().pop_front()?;
-        Some((Rx(frame), Tx(self.tx.clone())))
-    }
-
-    fn transmit(&mut self, _: Instant) -> Option<Tx> {
-        Some(Tx(self.tx.clone()))
-    }
-
-    fn capabilities(&self) -> DeviceCapabilities {
-        let mut caps = DeviceCapabilities::default();
-        caps.medium = Medium::Ethernet;
-        caps.max_transmission_unit = 1514;
-        caps
-    }
-}
+/// The in-memory link and smoltcp machine of the simulator and the fuzz
+/// harness (`cuatro_kit::link`), compiled as a module of this test: a
+/// dev-dependency on `cuatro-kit` would build cuatro-core with its default
+/// codecs, and this test runs without them.
+#[allow(dead_code)]
+#[path = "../../../kit/src/link.rs"]
+mod link;
 
 const SERVER_IP: Ipv4Address = Ipv4Address::new(192, 168, 69, 1);
 const CLIENT_IP: Ipv4Address = Ipv4Address::new(192, 168, 69, 2);
@@ -138,7 +84,7 @@ enum Outcome {
 }
 
 fn connect(port: u16) -> Outcome {
-    let (mut board_nic, mut client_nic) = link();
+    let (mut board_nic, mut client_nic) = link::pair();
     let memory: &'static mut ServerMemory<'static> = Box::leak(Box::default());
     let config = Config::new(
         EthernetAddress([0x02, 0, 0, 0, 0, 1]),
@@ -147,26 +93,19 @@ fn connect(port: u16) -> Outcome {
     let mut now = Instant::from_millis(0);
     let mut server = Server::new(config, &mut board_nic, memory, now).unwrap();
 
-    let client_mac = HardwareAddress::Ethernet(EthernetAddress([0x02, 0, 0, 0, 0, 2]));
-    let mut iface = Interface::new(IfaceConfig::new(client_mac), &mut client_nic, now);
-    iface.update_ip_addrs(|a| a.push(IpCidr::new(CLIENT_IP.into(), 24)).unwrap());
-    let mut sockets = SocketSet::new(Vec::new());
-    let socket = tcp::Socket::new(
-        tcp::SocketBuffer::new(vec![0; 2048]),
-        tcp::SocketBuffer::new(vec![0; 2048]),
-    );
-    let handle = sockets.add(socket);
-    sockets
-        .get_mut::<tcp::Socket>(handle)
-        .connect(iface.context(), (IpAddress::from(SERVER_IP), port), 49152)
+    let client_mac = EthernetAddress([0x02, 0, 0, 0, 0, 2]);
+    let client_ip = IpCidr::new(CLIENT_IP.into(), 24);
+    let mut client = Machine::new(&mut client_nic, client_mac, client_ip, 0, now);
+    let handle = client
+        .connect((IpAddress::from(SERVER_IP), port), 2048, 2048)
         .unwrap();
 
     let mut established = false;
     let mut received = Vec::new();
     for _ in 0..2_000 {
         server.poll(now, &mut board_nic);
-        iface.poll(now, &mut client_nic, &mut sockets);
-        let socket = sockets.get_mut::<tcp::Socket>(handle);
+        client.poll(now, &mut client_nic);
+        let socket = client.socket(handle);
         established |= socket.state() == tcp::State::Established;
         if socket.can_recv() {
             socket

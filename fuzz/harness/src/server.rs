@@ -9,7 +9,7 @@
 //! (no session, no socket out of LISTEN/CLOSED); and a new client still
 //! gets its greeting (nobody is locked out).
 
-use crate::link::{push, Link, PORT_BASE};
+use crate::link::{Link, PORT_BASE};
 use crate::upload::FaultyStorage;
 use arbitrary::{Arbitrary, Unstructured};
 use cuatro_core::server::ServerMemory;
@@ -130,7 +130,7 @@ pub fn run(data: &[u8]) {
                     }
                 }
             }
-            Op::Raw(frame) => push(&mut link.to_server, frame),
+            Op::Raw(frame) => link.inject(frame),
             Op::Mutate {
                 which,
                 at,
@@ -146,7 +146,7 @@ pub fn run(data: &[u8]) {
                     if fix {
                         fix_checksums(&mut frame);
                     }
-                    push(&mut link.to_server, frame);
+                    link.inject(frame);
                 }
             }
             Op::Wait(ms) => {
@@ -155,9 +155,9 @@ pub fn run(data: &[u8]) {
             }
         }
         // Keep a few of the client's frames to mutate later.
-        for frame in link.to_server.iter().take(4) {
+        for frame in link.to_server(4) {
             if seen.len() < 16 {
-                seen.push(frame.clone());
+                seen.push(frame);
             }
         }
         link.settle(&mut server);
