@@ -13,6 +13,8 @@ use core::ptr::{read_volatile, write_volatile};
 const SYSCTL: usize = 0x400F_E000;
 /// Raw interrupt status: bit 6 is "PLL locked".
 const RIS: usize = SYSCTL + 0x050;
+/// Masked interrupt status and clear: writing bit 6 clears "PLL locked".
+const MISC: usize = SYSCTL + 0x058;
 /// Run-mode clock configuration.
 const RCC: usize = SYSCTL + 0x060;
 /// Run-mode clock gating, peripherals group 1 (UARTs).
@@ -80,6 +82,8 @@ fn modify(addr: usize, f: impl FnOnce(u32) -> u32) {
 /// lock.
 pub fn init() -> u32 {
     modify(RCC, |r| (r | RCC_BYPASS) & !RCC_USESYSDIV);
+    // A lock left over from before a reset must not pass for this one.
+    write(MISC, RIS_PLLLRIS);
     modify(RCC, |r| {
         (r & !(RCC_XTAL_MASK | RCC_OSCSRC_MASK | RCC_PWRDN | RCC_MOSCDIS)) | RCC_XTAL_8MHZ
     });
