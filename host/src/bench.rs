@@ -39,7 +39,31 @@ pub struct BenchReport {
     pub latency_us: Histogram<u64>,
 }
 
+/// The latency figures a report shows, in microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Latency {
+    /// Median.
+    pub p50: u64,
+    /// 90th percentile.
+    pub p90: u64,
+    /// 99th percentile.
+    pub p99: u64,
+    /// Slowest action.
+    pub max: u64,
+}
+
 impl BenchReport {
+    /// The latency percentiles and maximum of every action.
+    pub fn latency(&self) -> Latency {
+        let h = &self.latency_us;
+        Latency {
+            p50: h.value_at_quantile(0.50),
+            p90: h.value_at_quantile(0.90),
+            p99: h.value_at_quantile(0.99),
+            max: h.max(),
+        }
+    }
+
     /// Actions per second.
     pub fn actions_per_s(&self) -> f64 {
         self.actions as f64 / self.elapsed.as_secs_f64().max(1e-9)
@@ -47,35 +71,21 @@ impl BenchReport {
 
     /// Human summary, one line.
     pub fn summary(&self) -> String {
-        let h = &self.latency_us;
+        let Latency { p50, p90, p99, max } = self.latency();
+        let (actions, games, rejected) = (self.actions, self.games, self.rejected);
+        let (secs, rate) = (self.elapsed.as_secs_f64(), self.actions_per_s());
         format!(
-            "{} actions in {:.3} s: {:.0} actions/s; latency p50 {} us, p90 {} us, p99 {} us, max {} us; {} games, {} server-full retries",
-            self.actions,
-            self.elapsed.as_secs_f64(),
-            self.actions_per_s(),
-            h.value_at_quantile(0.50),
-            h.value_at_quantile(0.90),
-            h.value_at_quantile(0.99),
-            h.max(),
-            self.games,
-            self.rejected
+            "{actions} actions in {secs:.3} s: {rate:.0} actions/s; latency p50 {p50} us, p90 {p90} us, p99 {p99} us, max {max} us; {games} games, {rejected} server-full retries"
         )
     }
 
     /// One JSON object (the `--json` line).
     pub fn json(&self) -> String {
-        let h = &self.latency_us;
+        let Latency { p50, p90, p99, max } = self.latency();
+        let (actions, games, rejected) = (self.actions, self.games, self.rejected);
+        let (secs, rate) = (self.elapsed.as_secs_f64(), self.actions_per_s());
         format!(
-            "{{\"actions\":{},\"games\":{},\"elapsed_s\":{:.6},\"actions_per_s\":{:.1},\"p50_us\":{},\"p90_us\":{},\"p99_us\":{},\"max_us\":{},\"rejected\":{}}}",
-            self.actions,
-            self.games,
-            self.elapsed.as_secs_f64(),
-            self.actions_per_s(),
-            h.value_at_quantile(0.50),
-            h.value_at_quantile(0.90),
-            h.value_at_quantile(0.99),
-            h.max(),
-            self.rejected
+            "{{\"actions\":{actions},\"games\":{games},\"elapsed_s\":{secs:.6},\"actions_per_s\":{rate:.1},\"p50_us\":{p50},\"p90_us\":{p90},\"p99_us\":{p99},\"max_us\":{max},\"rejected\":{rejected}}}"
         )
     }
 }

@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use cuatro_kit::cli::ServerArgs;
 use cuatro_proto::{Action, Codec};
 use host::client::{Client, Received};
 use host::{commands, render};
@@ -80,21 +81,12 @@ enum Command {
     },
     /// Serve the game on the kernel's TCP stack (same core as the board).
     Serve {
-        /// Classic game on N, compact on N+1 (0: free ports).
-        #[arg(long, default_value_t = 8080)]
-        port_base: u16,
+        /// Ports, idle timeout, uploads.
+        #[command(flatten)]
+        server: ServerArgs,
         /// Simultaneous game sessions.
         #[arg(long, default_value_t = cuatro_core::server::SESSIONS)]
         sessions: usize,
-        /// Idle timeout in seconds.
-        #[arg(long, default_value_t = 60)]
-        idle_timeout: u64,
-        /// Directory for uploaded files.
-        #[arg(long, default_value = cuatro_kit::storage::DEFAULT_DIR)]
-        upload_dir: std::path::PathBuf,
-        /// Largest upload accepted, in bytes.
-        #[arg(long, default_value_t = cuatro_kit::storage::DEFAULT_MAX)]
-        upload_max: u64,
     },
 }
 
@@ -120,19 +112,13 @@ fn main() {
             classic,
             json,
         } => bench(&addr, clients, games, classic, json),
-        Command::Serve {
-            port_base,
+        Command::Serve { server, sessions } => serve(host::serve::ServeConfig {
+            port_base: server.port_base,
             sessions,
-            idle_timeout,
-            upload_dir,
-            upload_max,
-        } => serve(host::serve::ServeConfig {
-            port_base,
-            sessions,
-            idle_timeout: Duration::from_secs(idle_timeout),
+            idle_timeout: server.idle_timeout(),
             seed: 1,
-            upload_dir,
-            upload_max,
+            upload_dir: server.upload_dir,
+            upload_max: server.upload_max,
         }),
     };
     if let Err(e) = result {

@@ -444,13 +444,12 @@ fn markdown(rows: &[GameRow], uploads: &[(&str, u64, f64)]) -> String {
                 format!("{:.2}", r.report.actions_per_s() / b.report.actions_per_s()),
                 format!(
                     "{:.2}",
-                    r.report.latency_us.value_at_quantile(0.99) as f64
-                        / b.report.latency_us.value_at_quantile(0.99).max(1) as f64
+                    r.report.latency().p99 as f64 / b.report.latency().p99.max(1) as f64
                 ),
             ),
             _ => ("—".into(), "—".into()),
         };
-        let h = &r.report.latency_us;
+        let l = r.report.latency();
         let _ = writeln!(
             s,
             "| {} | {} | {} | {:.0} | {} | {} | {} | {} | {} | {} |",
@@ -461,10 +460,10 @@ fn markdown(rows: &[GameRow], uploads: &[(&str, u64, f64)]) -> String {
             },
             r.clients,
             r.report.actions_per_s(),
-            h.value_at_quantile(0.5),
-            h.value_at_quantile(0.9),
-            h.value_at_quantile(0.99),
-            h.max(),
+            l.p50,
+            l.p90,
+            l.p99,
+            l.max,
             ratio,
             p99
         );

@@ -10,11 +10,15 @@
 //!   tests;
 //! - [`referee`]: the one independent judge of those replies ([`Referee`]),
 //!   for the simulator's clients and the tests;
+//! - `cli` (cargo feature `cli`): the command-line options every server
+//!   shares (`ServerArgs`);
 //! - [`link`]: the in-memory Ethernet link ([`link::pair`], a `phy::Device`
 //!   at each end) and a smoltcp machine to plug into it
 //!   ([`link::Machine`]), for the simulator, the fuzz harness and
 //!   cuatro-core's tests.
 
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod link;
 pub mod referee;
 pub mod reply;

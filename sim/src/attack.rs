@@ -507,20 +507,14 @@ impl Attackers {
         let mut progress = false;
         match plan.kind.clone() {
             Attack::SynFlood { rate_per_sec, port } => {
-                let every = interval(rate_per_sec);
-                let mut n = 0;
-                while plan.next_at <= now && n < BURST_MAX {
+                let n = flood(plan, now, rate_per_sec, &mut stats.frames, |_| {
                     let h = 1 + rng.below(1022) as u32;
                     let [a, b, c, _] = SPOOF_FIRST.octets();
                     let ip = Ipv4Address::new(a, b, c + (h >> 8) as u8, h as u8);
-                    let frame = syn_frame(random_mac(rng), ip, rng, port);
-                    inject(&mut plan.host.port, now, &frame);
-                    stats.frames += 1;
-                    stats.syns += 1;
-                    plan.next_at += every;
-                    n += 1;
-                    progress = true;
-                }
+                    syn_frame(random_mac(rng), ip, rng, port)
+                });
+                stats.syns += n;
+                progress |= n > 0;
             }
             Attack::HalfOpenNoArp { count, port } => {
                 if !plan.fired {
@@ -537,31 +531,20 @@ impl Attackers {
                 }
             }
             Attack::Garbage { rate_per_sec } => {
-                let every = interval(rate_per_sec);
-                let mut n = 0;
-                while plan.next_at <= now && n < BURST_MAX {
-                    let frame = garbage_frame(rng, plan.mac, plan.ip);
-                    inject(&mut plan.host.port, now, &frame);
-                    stats.frames += 1;
-                    stats.garbage += 1;
-                    plan.next_at += every;
-                    n += 1;
-                    progress = true;
-                }
+                let n = flood(plan, now, rate_per_sec, &mut stats.frames, |p| {
+                    garbage_frame(rng, p.mac, p.ip)
+                });
+                stats.garbage += n;
+                progress |= n > 0;
             }
             Attack::PingFlood { rate_per_sec } => {
-                let every = interval(rate_per_sec);
-                let mut n = 0;
-                while plan.next_at <= now && n < BURST_MAX {
-                    let frame = echo_frame(plan.mac, plan.ip, plan.echo_seq);
-                    plan.echo_seq = plan.echo_seq.wrapping_add(1);
-                    inject(&mut plan.host.port, now, &frame);
-                    stats.frames += 1;
-                    stats.echo_requests += 1;
-                    plan.next_at += every;
-                    n += 1;
-                    progress = true;
-                }
+                let n = flood(plan, now, rate_per_sec, &mut stats.frames, |p| {
+                    let frame = echo_frame(p.mac, p.ip, p.echo_seq);
+                    p.echo_seq = p.echo_seq.wrapping_add(1);
+                    frame
+                });
+                stats.echo_requests += n;
+                progress |= n > 0;
             }
             Attack::Rst { in_window } => {
                 if plan.next_at <= now {
@@ -785,6 +768,28 @@ fn step_conn(
     progress
 }
 
+/// Sends the frames of `plan`'s flood at `rate_per_sec` that are due by
+/// `now` (at most [`BURST_MAX`] a pass), each made by `make`, moving its
+/// `next_at` on and counting them in `frames`; returns how many went.
+fn flood(
+    plan: &mut Plan,
+    now: Instant,
+    rate_per_sec: u32,
+    frames: &mut u64,
+    mut make: impl FnMut(&mut Plan) -> Vec<u8>,
+) -> u64 {
+    let every = interval(rate_per_sec);
+    let mut n = 0;
+    while plan.next_at <= now && n < BURST_MAX as u64 {
+        let frame = make(plan);
+        inject(&mut plan.host.port, now, &frame);
+        plan.next_at += every;
+        n += 1;
+    }
+    *frames += n;
+    n
+}
+
 fn interval(rate_per_sec: u32) -> Duration {
     Duration::from_micros((1_000_000 / u64::from(rate_per_sec.max(1))).max(1))
 }
@@ -802,17 +807,24 @@ fn inject(port: &mut Port, now: Instant, frame: &[u8]) {
     }
 }
 
-/// An Ethernet/IPv4/TCP frame to the board, checksums correct.
-fn tcp_frame(src_mac: EthernetAddress, src_ip: Ipv4Address, repr: &TcpRepr<'_>) -> Vec<u8> {
+/// An Ethernet/IPv4 frame to the board from `src_mac` / `src_ip`, carrying
+/// `payload_len` bytes of `protocol` that `emit` writes (checksums correct).
+fn ipv4_frame(
+    src_mac: EthernetAddress,
+    src_ip: Ipv4Address,
+    protocol: IpProtocol,
+    payload_len: usize,
+    emit: impl FnOnce(&mut [u8], &ChecksumCapabilities),
+) -> Vec<u8> {
     let ip_repr = Ipv4Repr {
         src_addr: src_ip,
         dst_addr: BOARD_IP,
-        next_header: IpProtocol::Tcp,
-        payload_len: repr.buffer_len(),
+        next_header: protocol,
+        payload_len,
         hop_limit: 64,
     };
     let caps = ChecksumCapabilities::default();
-    let mut buf = vec![0u8; 14 + ip_repr.buffer_len() + repr.buffer_len()];
+    let mut buf = vec![0u8; 14 + ip_repr.buffer_len() + payload_len];
     let mut eth = EthernetFrame::new_unchecked(&mut buf[..]);
     EthernetRepr {
         src_addr: src_mac,
@@ -822,14 +834,26 @@ fn tcp_frame(src_mac: EthernetAddress, src_ip: Ipv4Address, repr: &TcpRepr<'_>) 
     .emit(&mut eth);
     let mut ip = Ipv4Packet::new_unchecked(eth.payload_mut());
     ip_repr.emit(&mut ip, &caps);
-    let mut tcp = TcpPacket::new_unchecked(ip.payload_mut());
-    repr.emit(
-        &mut tcp,
-        &IpAddress::Ipv4(src_ip),
-        &IpAddress::Ipv4(BOARD_IP),
-        &caps,
-    );
+    emit(ip.payload_mut(), &caps);
     buf
+}
+
+/// An Ethernet/IPv4/TCP frame to the board, checksums correct.
+fn tcp_frame(src_mac: EthernetAddress, src_ip: Ipv4Address, repr: &TcpRepr<'_>) -> Vec<u8> {
+    ipv4_frame(
+        src_mac,
+        src_ip,
+        IpProtocol::Tcp,
+        repr.buffer_len(),
+        |payload, caps| {
+            repr.emit(
+                &mut TcpPacket::new_unchecked(payload),
+                &IpAddress::Ipv4(src_ip),
+                &IpAddress::Ipv4(BOARD_IP),
+                caps,
+            );
+        },
+    )
 }
 
 fn tcp_repr(src_port: u16, dst_port: u16, control: TcpControl, seq: u32) -> TcpRepr<'static> {
@@ -869,27 +893,15 @@ fn echo_frame(mac: EthernetAddress, ip: Ipv4Address, seq_no: u16) -> Vec<u8> {
         seq_no,
         data: &data,
     };
-    let ip_repr = Ipv4Repr {
-        src_addr: ip,
-        dst_addr: BOARD_IP,
-        next_header: IpProtocol::Icmp,
-        payload_len: icmp.buffer_len(),
-        hop_limit: 64,
-    };
-    let caps = ChecksumCapabilities::default();
-    let mut buf = vec![0u8; 14 + ip_repr.buffer_len() + icmp.buffer_len()];
-    let mut eth = EthernetFrame::new_unchecked(&mut buf[..]);
-    EthernetRepr {
-        src_addr: mac,
-        dst_addr: BOARD_MAC,
-        ethertype: EthernetProtocol::Ipv4,
-    }
-    .emit(&mut eth);
-    let mut ipp = Ipv4Packet::new_unchecked(eth.payload_mut());
-    ip_repr.emit(&mut ipp, &caps);
-    let mut packet = Icmpv4Packet::new_unchecked(ipp.payload_mut());
-    icmp.emit(&mut packet, &caps);
-    buf
+    ipv4_frame(
+        mac,
+        ip,
+        IpProtocol::Icmp,
+        icmp.buffer_len(),
+        |payload, caps| {
+            icmp.emit(&mut Icmpv4Packet::new_unchecked(payload), caps);
+        },
+    )
 }
 
 /// One garbage frame to the board's MAC from `mac`/`ip`.

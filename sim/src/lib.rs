@@ -111,8 +111,7 @@ pub struct Sim {
     poll: Poll,
     listeners: [TcpListener; 3],
     addrs: Addrs,
-    stop: Arc<AtomicBool>,
-    waker: Arc<Waker>,
+    stop: StopHandle,
     capture: Option<Box<dyn std::io::Write + Send>>,
 }
 
@@ -124,6 +123,20 @@ pub struct StopHandle {
 }
 
 impl StopHandle {
+    /// A handle whose [`stop`](StopHandle::stop) wakes `poll` through a
+    /// waker registered as `token`.
+    pub(crate) fn new(poll: &Poll, token: Token) -> std::io::Result<StopHandle> {
+        Ok(StopHandle {
+            stop: Arc::new(AtomicBool::new(false)),
+            waker: Arc::new(Waker::new(poll.registry(), token)?),
+        })
+    }
+
+    /// Whether the loop was asked to stop.
+    pub(crate) fn stopped(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
     /// Asks the loop to stop; it returns promptly.
     pub fn stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
@@ -159,14 +172,13 @@ impl Sim {
             compact: listeners[1].local_addr()?,
             upload: listeners[2].local_addr()?,
         };
-        let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        let stop = StopHandle::new(&poll, WAKER)?;
         Ok(Sim {
             config,
             poll,
             listeners,
             addrs,
-            stop: Arc::new(AtomicBool::new(false)),
-            waker,
+            stop,
             capture,
         })
     }
@@ -178,24 +190,14 @@ impl Sim {
 
     /// A handle that stops [`run`](Sim::run).
     pub fn stop_handle(&self) -> StopHandle {
-        StopHandle {
-            stop: self.stop.clone(),
-            waker: self.waker.clone(),
-        }
+        self.stop.clone()
     }
 
     /// Runs the board, the link and the gateway until stopped.
     pub fn run(mut self) -> std::io::Result<()> {
-        let start = Instant::now();
-        let now = || NetInstant::from_micros(start.elapsed().as_micros() as i64);
+        let now = wall_clock();
         let (board_link, mut gw_port) = link::pair();
-        // The board's NIC: impairments (if any), then the capture (if any).
-        let mut board_port = pcap::Pcap::new(
-            impair::Impaired::new(board_link, self.config.impair.clone()),
-            self.capture.take(),
-            pcap::epoch_micros_now(),
-            true,
-        );
+        let mut board_port = board_nic(board_link, &self.config, self.capture.take());
 
         let storage = cuatro_kit::DirStorage::new(&self.config.upload_dir, self.config.upload_max);
         let board = BoardSettings {
@@ -221,7 +223,7 @@ impl Sim {
         let mut next_token = FIRST_STREAM;
         let mut listener_ready = [true; 3];
         loop {
-            if self.stop.load(Ordering::SeqCst) {
+            if self.stop.stopped() {
                 board_port.flush();
                 return Ok(());
             }
@@ -332,6 +334,27 @@ impl Sim {
             }
         }
     }
+}
+
+/// Wall-clock time since this call, as smoltcp counts it.
+pub(crate) fn wall_clock() -> impl Fn() -> NetInstant {
+    let start = Instant::now();
+    move || NetInstant::from_micros(start.elapsed().as_micros() as i64)
+}
+
+/// The board's NIC on `dev`: `config`'s impairments (if any), then the
+/// capture (if any), flushed after each frame.
+pub(crate) fn board_nic<D: smoltcp::phy::Device>(
+    dev: D,
+    config: &SimConfig,
+    capture: Option<Box<dyn std::io::Write + Send>>,
+) -> pcap::Pcap<impair::Impaired<D>> {
+    pcap::Pcap::new(
+        impair::Impaired::new(dev, config.impair.clone()),
+        capture,
+        pcap::epoch_micros_now(),
+        true,
+    )
 }
 
 /// A simulator running on its own thread (used by `cuatro play` and tests).

@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use clap::Parser;
+use cuatro_kit::cli::ServerArgs;
 use sim::impair::Impairments;
 use sim::tap::TapSim;
 use sim::{Sim, SimConfig};
@@ -12,21 +13,13 @@ use std::time::Duration;
 #[derive(Parser, Debug)]
 #[command(name = "cuatro-sim", version)]
 struct Args {
-    /// First 127.0.0.1 port: classic game on N, compact on N+1 (0: pick free ports).
-    #[arg(long, default_value_t = 8080)]
-    port_base: u16,
+    /// Ports (on 127.0.0.1, or the board's own on a TAP), idle timeout,
+    /// uploads.
+    #[command(flatten)]
+    server: ServerArgs,
     /// Seed of the CPU players and of the impaired link's fates.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Idle timeout of a game session, in seconds.
-    #[arg(long, default_value_t = 60)]
-    idle_timeout: u64,
-    /// Directory for uploaded files (`recibido-<n>.bin`).
-    #[arg(long, default_value = cuatro_kit::storage::DEFAULT_DIR)]
-    upload_dir: std::path::PathBuf,
-    /// Largest upload accepted, in bytes (larger files get `Error: ...`).
-    #[arg(long, default_value_t = cuatro_kit::storage::DEFAULT_MAX)]
-    upload_max: u64,
     /// Attach the board to this Linux TAP interface instead of the
     /// 127.0.0.1 relay (its ports are then the board's own, at --ip).
     #[arg(long, value_name = "IFACE")]
@@ -123,11 +116,11 @@ fn main() -> anyhow::Result<()> {
         std::process::exit(2);
     }
     let config = SimConfig {
-        port_base: args.port_base,
+        port_base: args.server.port_base,
         seed: args.seed,
-        idle_timeout: Duration::from_secs(args.idle_timeout),
-        upload_dir: args.upload_dir,
-        upload_max: args.upload_max,
+        idle_timeout: args.server.idle_timeout(),
+        upload_dir: args.server.upload_dir,
+        upload_max: args.server.upload_max,
         impair,
         pcap: args.pcap,
         memory,

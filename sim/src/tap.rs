@@ -14,21 +14,18 @@
 //! cargo run -p sim -- --tap tap0
 //! ```
 
-use crate::impair::Impaired;
-use crate::pcap::{self, Pcap};
+use crate::pcap;
 use crate::{SimConfig, StopHandle};
 use mio::unix::SourceFd;
-use mio::{Events, Interest, Poll, Token, Waker};
+use mio::{Events, Interest, Poll, Token};
 use smoltcp::phy::{Medium, TunTapInterface};
-use smoltcp::time::{Duration as NetDuration, Instant as NetInstant};
+use smoltcp::time::Duration as NetDuration;
 use smoltcp::wire::{EthernetAddress, Ipv4Cidr};
 use std::fmt;
 use std::io::{ErrorKind, Write};
 use std::os::unix::io::AsRawFd;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The board's MAC address on a TAP (stable across runs).
 pub const TAP_MAC: EthernetAddress = crate::board::BOARD_MAC;
@@ -156,8 +153,7 @@ pub struct TapSim {
     dev: TunTapInterface,
     capture: Option<Box<dyn Write + Send>>,
     poll: Poll,
-    stop: Arc<AtomicBool>,
-    waker: Arc<Waker>,
+    stop: StopHandle,
 }
 
 impl TapSim {
@@ -175,7 +171,7 @@ impl TapSim {
         poll.registry()
             .register(&mut SourceFd(&fd), TAP, Interest::READABLE)
             .map_err(io)?;
-        let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(io)?);
+        let stop = StopHandle::new(&poll, WAKER).map_err(io)?;
         Ok(TapSim {
             config,
             iface: iface.to_owned(),
@@ -183,14 +179,14 @@ impl TapSim {
             dev,
             capture,
             poll,
-            stop: Arc::new(AtomicBool::new(false)),
-            waker,
+            stop,
         })
     }
 
+    /// The classic game port: `config.port_base`, or the board's default.
     fn port_base(&self) -> u16 {
         if self.config.port_base == 0 {
-            8080
+            crate::BOARD_PORTS[0]
         } else {
             self.config.port_base
         }
@@ -210,30 +206,18 @@ impl TapSim {
 
     /// A handle that stops [`run`](TapSim::run).
     pub fn stop_handle(&self) -> StopHandle {
-        StopHandle {
-            stop: self.stop.clone(),
-            waker: self.waker.clone(),
-        }
+        self.stop.clone()
     }
 
     /// Runs the board on the TAP until stopped.
     pub fn run(mut self) -> std::io::Result<()> {
-        let start = Instant::now();
-        let now = || NetInstant::from_micros(start.elapsed().as_micros() as i64);
-        let mut dev = Pcap::new(
-            Impaired::new(self.dev, self.config.impair.clone()),
-            self.capture.take(),
-            pcap::epoch_micros_now(),
-            true,
-        );
+        let now = crate::wall_clock();
+        let port_base = self.port_base();
+        let mut dev = crate::board_nic(self.dev, &self.config, self.capture.take());
         let settings = crate::BoardSettings {
             ip: self.ip,
             gateway: None,
-            port_base: if self.config.port_base == 0 {
-                crate::BOARD_PORTS[0]
-            } else {
-                self.config.port_base
-            },
+            port_base,
             seed: self.config.seed,
             idle_timeout: self.config.idle_timeout,
         };
@@ -245,7 +229,7 @@ impl TapSim {
 
         let mut events = Events::with_capacity(16);
         loop {
-            if self.stop.load(Ordering::SeqCst) {
+            if self.stop.stopped() {
                 dev.flush();
                 return Ok(());
             }

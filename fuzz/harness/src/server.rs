@@ -13,7 +13,7 @@ use crate::link::{Link, PORT_BASE};
 use crate::upload::FaultyStorage;
 use arbitrary::{Arbitrary, Unstructured};
 use cuatro_core::server::ServerMemory;
-use cuatro_proto::{classic, Action, Codec, HEADER_LEN, MAX_FRAME};
+use cuatro_proto::{classic, frame, Action, Codec, HEADER_LEN, MAX_FRAME};
 use smoltcp::iface::SocketHandle;
 use smoltcp::time::Duration;
 use smoltcp::wire::{
@@ -82,13 +82,10 @@ fn action_frame(kind: u8) -> Vec<u8> {
         9 => Action::Quit,
         k => Action::Move(i64::from(k % 8)),
     };
-    let mut payload = [0u8; MAX_FRAME];
-    let n = Codec::Classic
-        .encode_action(&action, &mut payload)
-        .unwrap_or(0);
-    let mut frame = (n as u32).to_be_bytes().to_vec();
-    frame.extend_from_slice(&payload[..n]);
-    frame
+    let mut buf = [0u8; HEADER_LEN + MAX_FRAME];
+    let n = frame::encode_frame_with(&mut buf, |p| Codec::Classic.encode_action(&action, p))
+        .expect("every action encodes");
+    buf[..n].to_vec()
 }
 
 /// Runs `scenario`; returns the link and server state checks.

@@ -1,8 +1,7 @@
 //! Servers with a short idle timeout: a flood of silent connections, a
 //! client stalled mid-frame, a trickler that never completes a frame.
 
-use super::{connect_session, victim, Bystander, RECLAIM_WITHIN};
-use crate::referee::Referee;
+use super::{alternating, check_server_full, connect_session, victim, Bystander, RECLAIM_WITHIN};
 use crate::{Refereed, Rng, Target, READ_TIMEOUT};
 use cuatro_proto::{Codec, Error};
 use host::client::Client;
@@ -17,11 +16,7 @@ pub fn idle_flood(t: &Target, idle: Duration) {
     let start = Instant::now();
     let mut flood: Vec<Client> = (0..20)
         .map(|i| {
-            let codec = if i % 2 == 0 {
-                Codec::Classic
-            } else {
-                Codec::Compact
-            };
+            let codec = alternating(i);
             Client::connect(t.addr(codec), codec, READ_TIMEOUT).expect("connect")
         })
         .collect();
@@ -30,13 +25,7 @@ pub fn idle_flood(t: &Target, idle: Duration) {
     for (i, mut c) in flood.drain(..).enumerate() {
         match c.recv() {
             Ok(r) if r.error == Some(Error::ServerFull) => {
-                if let Err(e) = Referee::server_full(&r) {
-                    panic!("flood {i}: {e}");
-                }
-                assert!(
-                    c.closed_by_server(),
-                    "flood {i}: not closed after server_full"
-                );
+                check_server_full(&mut c, &r, &format!("flood {i}"), true);
                 full += 1;
             }
             Ok(r) => {

@@ -72,6 +72,35 @@ impl Bystander {
     }
 }
 
+/// The codec of client `i` in a group that alternates: even ones classic,
+/// odd ones compact.
+pub fn alternating(i: usize) -> Codec {
+    match i % 2 {
+        0 => Codec::Classic,
+        _ => Codec::Compact,
+    }
+}
+
+/// Checks `r`, the reply `c` got, as a correct "server full" (the
+/// referee's judgement) and, with `closes`, that the server then closed
+/// `c`. `who` names the client in a failure.
+pub fn check_server_full(c: &mut Client, r: &Received, who: &str, closes: bool) {
+    if let Err(e) = Referee::server_full(r) {
+        panic!("{who}: {e}\n{r:?}");
+    }
+    if closes {
+        assert!(c.closed_by_server(), "{who}: not closed after server_full");
+    }
+}
+
+/// Reads `c`'s first reply and checks it with [`check_server_full`].
+pub fn expect_server_full(c: &mut Client, who: &str, closes: bool) {
+    let r = c
+        .recv()
+        .unwrap_or_else(|e| panic!("{who}: no server_full reply: {e}"));
+    check_server_full(c, &r, who, closes);
+}
+
 /// A client with a game in progress (one move played), to attack with.
 pub fn victim(t: &Target, codec: Codec, label: &str) -> Refereed {
     let mut v = Refereed::connect(t.addr(codec), codec, label);

@@ -2,7 +2,10 @@
 //! beyond, on one port, one after the other, the spare listener, and replay
 //! of a seeded game.
 
-use super::{connect_session, reset, victim, Bystander, RECLAIM_WITHIN};
+use super::{
+    alternating, check_server_full, connect_session, expect_server_full, reset, victim, Bystander,
+    RECLAIM_WITHIN,
+};
 use crate::referee::Referee;
 use crate::{action_frame, Refereed, Rng, Target, READ_TIMEOUT};
 use cuatro_proto::{Action, Codec, Error, Estado};
@@ -33,11 +36,7 @@ pub fn resets_free_sessions(t: &Target) {
 
     let mut sessions: Vec<Refereed> = (0..4)
         .map(|i| {
-            let codec = if i % 2 == 0 {
-                Codec::Classic
-            } else {
-                Codec::Compact
-            };
+            let codec = alternating(i);
             connect_session(t.addr(codec), codec, &format!("fresh {i}"), RECLAIM_WITHIN)
         })
         .collect();
@@ -62,11 +61,7 @@ pub fn four_sessions_and_server_full(t: &Target, games: usize) -> Vec<Estado> {
         let t = *t;
         let meet = meet.clone();
         threads.push(std::thread::spawn(move || {
-            let codec = if i % 2 == 0 {
-                Codec::Classic
-            } else {
-                Codec::Compact
-            };
+            let codec = alternating(i);
             let mut s = Refereed::connect(t.addr(codec), codec, &format!("player {i}"));
             let mut rng = Rng::new(100 + i as u64);
             s.act(Action::NewGame);
@@ -91,30 +86,14 @@ pub fn four_sessions_and_server_full(t: &Target, games: usize) -> Vec<Estado> {
     // The pool is taken: a 5th (classic) and 6th (compact) client.
     for codec in [Codec::Classic, Codec::Compact] {
         let mut c = Client::connect(t.addr(codec), codec, READ_TIMEOUT).expect("connect");
-        let r = c
-            .recv()
-            .unwrap_or_else(|e| panic!("extra {codec:?} client got no server_full reply: {e}"));
-        if let Err(e) = Referee::server_full(&r) {
-            panic!("extra {codec:?} client: {e}\n{r:?}");
-        }
-        assert!(
-            c.closed_by_server(),
-            "extra {codec:?} client not closed after server_full"
-        );
+        expect_server_full(&mut c, &format!("extra {codec:?} client"), true);
     }
     meet.wait();
     meet.wait();
     // And again, once the rejecting sockets came back.
     for codec in [Codec::Compact, Codec::Classic] {
         let mut c = connect_until_answered(t.addr(codec), codec);
-        let r = c.recv().expect("server_full reply");
-        if let Err(e) = Referee::server_full(&r) {
-            panic!("second extra {codec:?} client: {e}\n{r:?}");
-        }
-        assert!(
-            c.closed_by_server(),
-            "second extra {codec:?} client not closed after server_full"
-        );
+        expect_server_full(&mut c, &format!("second extra {codec:?} client"), true);
     }
     meet.wait();
     let mut ends = Vec::new();
@@ -154,11 +133,7 @@ pub fn sequential_sessions(t: &Target, n: usize, max_each: Duration) -> Duration
     let mut slowest = Duration::ZERO;
     let mut rng = Rng::new(11);
     for i in 0..n {
-        let codec = if i % 2 == 0 {
-            Codec::Classic
-        } else {
-            Codec::Compact
-        };
+        let codec = alternating(i);
         let start = Instant::now();
         let mut s = Refereed::connect(t.addr(codec), codec, &format!("sequential {i}"));
         if i % 3 != 2 {
@@ -185,11 +160,7 @@ pub fn sequential_sessions(t: &Target, n: usize, max_each: Duration) -> Duration
 pub fn churn(t: &Target, n: usize, kinds: &[usize]) {
     let mut by = Bystander::start(t, Codec::Classic);
     for i in 0..n {
-        let codec = if i % 2 == 0 {
-            Codec::Classic
-        } else {
-            Codec::Compact
-        };
+        let codec = alternating(i);
         let Ok(mut c) = Client::connect(t.addr(codec), codec, READ_TIMEOUT) else {
             continue;
         };
@@ -214,11 +185,7 @@ pub fn churn(t: &Target, n: usize, kinds: &[usize]) {
     let mut rng = Rng::new(12);
     let mut sessions: Vec<Refereed> = (0..4)
         .map(|i| {
-            let codec = if i % 2 == 0 {
-                Codec::Classic
-            } else {
-                Codec::Compact
-            };
+            let codec = alternating(i);
             connect_session(
                 t.addr(codec),
                 codec,
@@ -266,12 +233,7 @@ pub fn four_sessions_on_one_port(t: &Target, codec: Codec) {
     };
     for c in [codec, other] {
         let mut x = Client::connect(t.addr(c), c, READ_TIMEOUT).expect("connect");
-        let r = x
-            .recv()
-            .unwrap_or_else(|e| panic!("5th client on the {c:?} port: no server_full reply: {e}"));
-        if let Err(e) = Referee::server_full(&r) {
-            panic!("5th client on the {c:?} port: {e}\n{r:?}");
-        }
+        expect_server_full(&mut x, &format!("5th client on the {c:?} port"), false);
     }
     for s in &mut sessions {
         s.play_full_game(&mut rng);
@@ -325,11 +287,7 @@ pub fn spare_listener_follows_demand(t: &Target) {
         // A newcomer on the same port at once: answered, not refused.
         let mut newcomer = Client::connect(t.addr(codec), codec, READ_TIMEOUT).expect("connect");
         match newcomer.recv() {
-            Ok(r) => {
-                if let Err(e) = Referee::server_full(&r) {
-                    panic!("{codec:?} newcomer: {e}");
-                }
-            }
+            Ok(r) => check_server_full(&mut newcomer, &r, &format!("{codec:?} newcomer"), false),
             Err(e) => panic!("{codec:?} newcomer refused while a listener could take it: {e}"),
         }
         drop(lingering);
