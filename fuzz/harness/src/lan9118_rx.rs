@@ -6,6 +6,7 @@
 //! whatever the chip reads); a frame handed up has a length between the
 //! Ethernet minimum and the MTU and fits the frame buffer.
 
+use crate::words::Words;
 use lan9118::{bits, reg, Buffers, Lan9118, Regs, FRAME_BUFFER, MIN_FRAME, MTU};
 use smoltcp::phy::{Device, RxToken as _, TxToken as _};
 use smoltcp::time::Instant;
@@ -15,18 +16,8 @@ const MAX_CALLS: usize = 64;
 
 /// A register file: healthy during `Lan9118::new`, the fuzzer's afterwards.
 struct Script<'d> {
-    words: &'d [u8],
+    words: Words<'d>,
     up: bool,
-}
-
-impl Script<'_> {
-    fn next_word(&mut self) -> u32 {
-        let (word, rest) = self.words.split_at(self.words.len().min(4));
-        self.words = rest;
-        let mut w = [0u8; 4];
-        w[..word.len()].copy_from_slice(word);
-        u32::from_le_bytes(w)
-    }
 }
 
 /// Interior mutability: `Regs::read` takes `&self`.
@@ -44,7 +35,7 @@ impl Regs for Fuzzed<'_> {
                 _ => 0,
             };
         }
-        s.next_word()
+        s.words.next_word()
     }
 
     fn write(&mut self, _off: u32, _v: u32) {}
@@ -55,7 +46,10 @@ pub fn fuzz(data: &[u8]) {
     let Some((&plan, words)) = data.split_first() else {
         return;
     };
-    let regs = Fuzzed(std::cell::RefCell::new(Script { words, up: false }));
+    let regs = Fuzzed(std::cell::RefCell::new(Script {
+        words: Words::new(words),
+        up: false,
+    }));
     let mut buffers = Buffers::new();
     let Ok(mut nic) = Lan9118::new(regs, &mut buffers) else {
         panic!("a healthy chip did not come up");

@@ -30,6 +30,7 @@ pub mod server;
 pub mod session;
 pub mod stellaris_rx;
 pub mod upload;
+pub mod words;
 
 /// A fuzz target: the fuzzer's bytes in, a panic when an invariant breaks.
 pub type Target = fn(&[u8]);

@@ -13,6 +13,7 @@
 //! length word within MIN_FRAME..=MTU, exactly that many words, then
 //! NEWTX).
 
+use crate::words::Words;
 use smoltcp::phy::{Device, RxToken as _, TxToken as _};
 use smoltcp::time::Instant;
 use std::cell::RefCell;
@@ -26,7 +27,7 @@ const RCTL_UP: u32 = bits::RCTL_RXEN | bits::RCTL_AMUL | bits::RCTL_BADCRC;
 /// A register file: healthy during `Stellaris::new`, the fuzzer's
 /// afterwards; it watches what the driver does.
 struct Script<'d> {
-    words: &'d [u8],
+    words: Words<'d>,
     up: bool,
     tctl: u32,
     /// The last MACNP value read, masked.
@@ -39,16 +40,6 @@ struct Script<'d> {
     tx: Option<(usize, usize)>,
 }
 
-impl Script<'_> {
-    fn next_word(&mut self) -> u32 {
-        let (word, rest) = self.words.split_at(self.words.len().min(4));
-        self.words = rest;
-        let mut w = [0u8; 4];
-        w[..word.len()].copy_from_slice(word);
-        u32::from_le_bytes(w)
-    }
-}
-
 /// Interior mutability: `Regs::read` takes `&self`.
 struct Fuzzed<'d>(RefCell<Script<'d>>);
 
@@ -59,7 +50,7 @@ impl Regs for Fuzzed<'_> {
             // What a healthy MAC reads while the driver brings it up.
             return if off == reg::TCTL { s.tctl } else { 0 };
         }
-        let v = s.next_word();
+        let v = s.words.next_word();
         match off {
             reg::NP => {
                 s.np = v & bits::NP_MASK;
@@ -122,7 +113,7 @@ pub fn fuzz(data: &[u8]) {
         return;
     };
     let regs = Fuzzed(RefCell::new(Script {
-        words,
+        words: Words::new(words),
         up: false,
         tctl: 0,
         np: 0,
