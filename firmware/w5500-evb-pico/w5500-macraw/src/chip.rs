@@ -2,8 +2,9 @@
 //! and states, and the MACRAW framing each way. Every wait is bounded.
 
 use crate::{
-    bump, Error, Stats, COMMAND_POLLS, LEN_FIELD, MIN_FRAME, MTU, RESET_POLLS, RX_BUFFER_BYTES,
-    RX_BUFFER_KIB, SEND_POLLS, STABLE_READS, STATUS_POLLS, TX_BUFFER_BYTES, TX_BUFFER_KIB, VERSION,
+    bump, Error, Stats, COMMAND_POLLS, LEN_FIELD, MIN_FRAME, MIN_WIRE_FRAME, MTU, RESET_POLLS,
+    RX_BUFFER_BYTES, RX_BUFFER_KIB, SEND_POLLS, STABLE_READS, STATUS_POLLS, TX_BUFFER_BYTES,
+    TX_BUFFER_KIB, VERSION,
 };
 use w5500::bus::Bus;
 use w5500::register::socketn::{self, Command, Interrupt, Protocol, Status};
@@ -41,6 +42,9 @@ const SN_MR_MACRAW: u8 = SN_MR_MFEN | Protocol::MacRaw as u8;
 const SIMR_S0: u8 = 0x01;
 /// `PHYCFGR` LNK: link up.
 const PHYCFGR_LNK: u8 = 0x01;
+
+/// Zeros to pad a short frame with.
+const PADDING: [u8; MIN_WIRE_FRAME - MIN_FRAME] = [0; MIN_WIRE_FRAME - MIN_FRAME];
 
 const SEND_OK: u8 = Interrupt::SendOk as u8;
 const RECV: u8 = Interrupt::Receive as u8;
@@ -371,7 +375,10 @@ impl<B: Bus> Chip<B> {
     }
 
     fn send_frame(&mut self, frame: &[u8]) -> Result<(), Fault> {
-        let len = frame.len() as u16;
+        let padding = PADDING
+            .get(..MIN_WIRE_FRAME.saturating_sub(frame.len()))
+            .unwrap_or_default();
+        let len = (frame.len() + padding.len()) as u16;
         let free = self.read_size(socketn::TX_FREE_SIZE)?;
         if usize::from(free) > TX_BUFFER_BYTES || free < len {
             return Err(Fault::NoRoom);
@@ -380,6 +387,10 @@ impl<B: Bus> Chip<B> {
         // Into the buffer past Sn_TX_WR while the previous frame may still
         // be going out: the chip sends only up to Sn_TX_WR.
         self.write_ring(S0_TX, TX_BUFFER_BYTES, ptr, frame)?;
+        if !padding.is_empty() {
+            let end = ptr.wrapping_add(frame.len() as u16);
+            self.write_ring(S0_TX, TX_BUFFER_BYTES, end, padding)?;
+        }
         if self.tx_busy {
             self.wait_send_ok()?;
         }

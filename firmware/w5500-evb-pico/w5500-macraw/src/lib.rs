@@ -20,7 +20,8 @@
 //!   0 is closed and opened again in MACRAW mode (which empties it), and
 //!   [`Stats::rx_resyncs`] counts it.
 //! - **Transmit.** The frame is written at `Sn_TX_WR` into the TX buffer
-//!   (checked against `Sn_TX_FSR`); then, once the previous frame's
+//!   (checked against `Sn_TX_FSR`; padded with zeros to
+//!   [`MIN_WIRE_FRAME`]); then, once the previous frame's
 //!   `SEND_OK` is seen (a bounded wait: the SPI write of this frame overlaps
 //!   the previous frame's time on the wire), `Sn_TX_WR` is advanced and
 //!   `SEND` issued. One frame is in flight at a time, as WIZnet's own
@@ -87,6 +88,11 @@ use stats::bump;
 pub const MTU: usize = 1514;
 /// Smallest frame accepted or sent: an Ethernet header.
 pub const MIN_FRAME: usize = 14;
+/// Shortest frame on the wire, FCS not counted. Shorter ones (an ARP
+/// reply is 42 bytes) are padded with zeros to this before `SEND`, in case
+/// the chip's MAC does not pad them itself (a runt is dropped by every
+/// switch).
+pub const MIN_WIRE_FRAME: usize = 60;
 /// The length field before each frame in the RX buffer (it counts itself).
 pub const LEN_FIELD: usize = 2;
 /// Socket 0's RX buffer, in KiB (`Sn_RXBUF_SIZE`): all of the chip's.

@@ -347,7 +347,25 @@ fn a_frame_is_sent_from_the_write_pointer() {
     let (r, t) = nic.receive(Instant::ZERO).unwrap();
     assert_eq!(r.consume(|f| f.len()), 42);
     t.consume(42, |buf| buf.fill(0xAB));
-    assert_eq!(fake.m().sent.last(), Some(&std::vec![0xAB; 42]));
+    let mut padded = std::vec![0xAB; 42];
+    padded.resize(MIN_WIRE_FRAME, 0);
+    assert_eq!(fake.m().sent.last(), Some(&padded), "padded to 60 bytes");
+}
+
+#[test]
+fn short_frames_are_padded_with_zeros_even_across_the_end() {
+    let mut b = Buffers::new();
+    let (mut nic, fake) = up(&mut b);
+    // Leftovers in the TX buffer must not leak into the padding.
+    fake.m().tx.fill(0xEE);
+    fake.set_tx_pointer((BUF - 20) as u16);
+    for len in [MIN_FRAME, 42, 59, 60, 61] {
+        assert!(nic.send_frame(&frame(len, 1)));
+        let mut want = frame(len, 1);
+        want.resize(len.max(MIN_WIRE_FRAME), 0);
+        assert_eq!(fake.m().sent.last(), Some(&want), "length {len}");
+    }
+    assert_eq!(fake.m().crossings, 0);
 }
 
 #[test]
