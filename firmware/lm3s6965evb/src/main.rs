@@ -98,12 +98,7 @@ fn main() -> ! {
     log::info()
         .s("Stellaris Ethernet mac=")
         .mac(mac)
-        .s(" link=")
-        .s(match nic.link_up() {
-            Some(true) => "up",
-            Some(false) => "down",
-            None => "?",
-        })
+        .link(nic.link_up())
         .end();
 
     // Each boot plays differently: SysTick's counter has advanced by a

@@ -92,12 +92,7 @@ fn main() -> ! {
         .hex8(nic.chip_id())
         .s(" mac=")
         .mac(mac)
-        .s(" link=")
-        .s(match nic.link_up() {
-            Some(true) => "up",
-            Some(false) => "down",
-            None => "?",
-        })
+        .link(nic.link_up())
         .end();
 
     // Each boot plays differently: the free-running counter has advanced

@@ -213,12 +213,7 @@ fn main() -> ! {
     log::info()
         .s("W5500 MACRAW mac=")
         .mac(mac)
-        .s(" link=")
-        .s(match nic.link_up() {
-            Some(true) => "up",
-            Some(false) => "down",
-            None => "?",
-        })
+        .link(nic.link_up())
         .end();
 
     // Each boot plays differently: the ring oscillator's random bit, and
