@@ -52,7 +52,12 @@ fn a_line_has_time_level_and_each_kind_of_field() {
         console(),
         "[   0.000] WARN  x=0 y=4294967295 h=0012abef ip=10.0.2.15 mac=02-00-63-75-34-fe n=1234\n"
     );
-    log::info().s("a").link(Some(true)).link(Some(false)).link(None).end();
+    log::info()
+        .s("a")
+        .link(Some(true))
+        .link(Some(false))
+        .link(None)
+        .end();
     assert_eq!(console(), "[   0.000] INFO  a link=up link=down link=?\n");
     log::error().s("e").end();
     log::info().s("i").end();
