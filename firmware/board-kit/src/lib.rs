@@ -51,9 +51,10 @@ mod tests;
 ///
 /// A board whose PAC (or HAL) owns the vector table writes only
 /// `wire! { console: uart::write }`: the console, `SysTick`, `HardFault` and
-/// the panic handler; its NIC's interrupt handler is its own (it may call
-/// [`nic::raise_event`]; without it the loop still polls every
-/// millisecond, when SysTick ends the WFI).
+/// the panic handler; its NIC's interrupt handler is its own and must call
+/// [`nic::raise_event`] (the loop sleeps until that event or the server's
+/// next deadline: SysTick ends each WFI, but only an event or a deadline
+/// ends the sleep).
 #[macro_export]
 macro_rules! wire {
     (console: $console:path $(,)?) => {

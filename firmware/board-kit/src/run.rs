@@ -24,8 +24,8 @@ pub struct Board {
     /// Core clock: SysTick's input.
     pub core_clock_hz: u32,
     /// The Ethernet controller's interrupt line, unmasked by [`serve`] and
-    /// again after each acknowledgement (`None`: the board's HAL handles
-    /// its interrupt, or the board polls on every SysTick).
+    /// again after each acknowledgement (`None`: the board's HAL owns the
+    /// line, and the board's own handler calls `nic::raise_event`).
     pub nic_irq: Option<Irq>,
     /// Static address (used until a DHCP lease, with the `dhcp` feature).
     pub ip: Ipv4Address,
