@@ -117,6 +117,7 @@ fn main() {
             sessions,
             idle_timeout: server.idle_timeout(),
             seed: 1,
+            cpu_level: server.cpu,
             upload_dir: server.upload_dir,
             upload_max: server.upload_max,
         }),

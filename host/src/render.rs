@@ -46,7 +46,14 @@ fn event_line(r: &Received) -> Option<String> {
     let mut s = String::new();
     match r.event? {
         Event::Welcome => s.push_str("¡Bienvenido a cuatro en línea!"),
-        Event::NewGame => s.push_str("Juego nuevo: juegas con X, la CPU con O."),
+        Event::NewGame | Event::NewGameAt(_) => {
+            let level = r.event?.new_game_level().unwrap_or_default();
+            let _ = write!(
+                s,
+                "Juego nuevo contra la CPU nivel {}: juegas con X, la CPU con O.",
+                level.name()
+            );
+        }
         Event::Played { player, cpu } => {
             let _ = write!(s, "Jugaste en la columna {player}");
             if let Some(c) = cpu {

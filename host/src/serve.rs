@@ -3,7 +3,14 @@
 //! A thin driver: one thread per connection feeds [`Session::handle`] and
 //! writes its replies. The same limits as the board: a fixed number of
 //! sessions ("server full" beyond), an idle timeout.
+//!
+//! The CPU's search scratch ([`Search`], 2 KiB): the board shares one
+//! between its sessions, because its poll loop runs one search at a time;
+//! here sessions run in parallel on their threads, so each thread owns
+//! its own (on the heap, dropped with the connection), and a `dificil`
+//! search never waits for another.
 
+use cuatro_core::cpu::{Level, Search};
 use cuatro_core::session::{self, Output, Session, REPLY_CAPACITY};
 use cuatro_core::upload::{self, Storage, Upload, UploadOutput};
 use cuatro_kit::DirStorage;
@@ -26,6 +33,8 @@ pub struct ServeConfig {
     pub idle_timeout: Duration,
     /// CPU seed.
     pub seed: u64,
+    /// The CPU level of a `\juego_nuevo` without `nivel`.
+    pub cpu_level: Level,
     /// Where uploads are stored.
     pub upload_dir: PathBuf,
     /// Largest upload accepted.
@@ -39,6 +48,7 @@ impl Default for ServeConfig {
             sessions: cuatro_core::server::SESSIONS,
             idle_timeout: Duration::from_secs(60),
             seed: 1,
+            cpu_level: Level::Aleatorio,
             upload_dir: PathBuf::from(cuatro_kit::storage::DEFAULT_DIR),
             upload_max: cuatro_kit::storage::DEFAULT_MAX,
         }
@@ -127,8 +137,9 @@ impl Serve {
                     let s = seed.fetch_add(0x9E37_79B9, Ordering::SeqCst) as u64;
                     let active = active.clone();
                     let idle = config.idle_timeout;
+                    let level = config.cpu_level;
                     std::thread::spawn(move || {
-                        let _ = serve_one(stream, codec, s, idle);
+                        let _ = serve_one(stream, codec, s, level, idle);
                         active.fetch_sub(1, Ordering::SeqCst);
                     });
                 }
@@ -148,12 +159,20 @@ fn reject(mut stream: TcpStream, codec: Codec) -> io::Result<()> {
     stream.shutdown(std::net::Shutdown::Write)
 }
 
-/// Drives one session over a kernel TCP stream.
-pub fn serve_one(mut stream: TcpStream, codec: Codec, seed: u64, idle: Duration) -> io::Result<()> {
+/// Drives one session over a kernel TCP stream, its CPU at `level` by
+/// default, with a search scratch of its own.
+pub fn serve_one(
+    mut stream: TcpStream,
+    codec: Codec,
+    seed: u64,
+    level: Level,
+    idle: Duration,
+) -> io::Result<()> {
     stream.set_nodelay(true)?;
     let start = Instant::now();
     let now_ms = || start.elapsed().as_millis() as u64;
-    let mut session = Session::new(codec, seed, now_ms());
+    let mut session = Session::new(codec, seed, now_ms()).with_default_level(level);
+    let mut search = Box::new(Search::new());
     let mut out = [0u8; REPLY_CAPACITY];
     let n = session
         .greet(&mut out)
@@ -173,7 +192,7 @@ pub fn serve_one(mut stream: TcpStream, codec: Codec, seed: u64, idle: Duration)
         // Answer every complete frame; coalesce the replies into one write.
         let mut pending = Vec::new();
         while !input.is_empty() {
-            let (used, output) = session.handle(input, now_ms(), &mut out);
+            let (used, output) = session.handle(input, now_ms(), &mut out, &mut search);
             input = input.get(used..).unwrap_or_default();
             match output {
                 Output::Nothing if used == 0 => break,

@@ -1,8 +1,10 @@
 //! The command-line options every cuatro server shares (`cuatro serve`,
-//! `cuatro-sim`): its ports, its idle timeout, where uploads go. Flatten
+//! `cuatro-sim`): its ports, its idle timeout, where uploads go, its CPU's
+//! default level. Flatten
 //! [`ServerArgs`] into a clap command (cargo feature `cli`).
 
 use crate::storage::{DEFAULT_DIR, DEFAULT_MAX};
+use cuatro_proto::Level;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -22,6 +24,16 @@ pub struct ServerArgs {
     /// Largest upload accepted, in bytes (larger files get `Error: ...`).
     #[arg(long, default_value_t = DEFAULT_MAX)]
     pub upload_max: u64,
+    /// The CPU level of a `\juego_nuevo` that names none: aleatorio (the
+    /// lecture's), facil or dificil.
+    #[arg(long = "cpu", value_name = "LEVEL", default_value = "aleatorio", value_parser = parse_level)]
+    pub cpu: Level,
+}
+
+/// A [`Level`] from its `nivel` name.
+pub fn parse_level(s: &str) -> Result<Level, String> {
+    Level::from_name(s.as_bytes())
+        .ok_or_else(|| format!("unknown CPU level {s:?}: aleatorio, facil or dificil"))
 }
 
 impl ServerArgs {

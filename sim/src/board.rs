@@ -38,6 +38,8 @@ pub struct BoardSettings {
     pub seed: u64,
     /// The sessions' idle timeout.
     pub idle_timeout: std::time::Duration,
+    /// The CPU level of a `\juego_nuevo` without `nivel`.
+    pub cpu_level: cuatro_proto::Level,
 }
 
 impl BoardSettings {
@@ -47,6 +49,7 @@ impl BoardSettings {
         config.gateway = self.gateway;
         config.port_base = self.port_base;
         config.seed = self.seed;
+        config.cpu_level = self.cpu_level;
         config.idle_timeout = NetDuration::from_micros(
             u64::try_from(self.idle_timeout.as_micros()).unwrap_or(u64::MAX),
         );

@@ -50,6 +50,8 @@ pub struct SimConfig {
     pub seed: u64,
     /// The board's idle timeout.
     pub idle_timeout: Duration,
+    /// The CPU level of a `\juego_nuevo` without `nivel` (`--cpu`).
+    pub cpu_level: cuatro_proto::Level,
     /// Where uploads are stored.
     pub upload_dir: PathBuf,
     /// Largest upload accepted, in bytes.
@@ -68,6 +70,7 @@ impl Default for SimConfig {
             port_base: 8080,
             seed: 1,
             idle_timeout: Duration::from_secs(60),
+            cpu_level: cuatro_proto::Level::Aleatorio,
             upload_dir: PathBuf::from(cuatro_kit::storage::DEFAULT_DIR),
             upload_max: cuatro_kit::storage::DEFAULT_MAX,
             impair: impair::Impairments::default(),
@@ -206,6 +209,7 @@ impl Sim {
             port_base: BOARD_PORTS[0],
             seed: self.config.seed,
             idle_timeout: self.config.idle_timeout,
+            cpu_level: self.config.cpu_level,
         };
         let mut memory = HostMemory::new(&self.config.memory);
         let mut board = board

@@ -119,6 +119,7 @@ fn main() -> anyhow::Result<()> {
         port_base: args.server.port_base,
         seed: args.seed,
         idle_timeout: args.server.idle_timeout(),
+        cpu_level: args.server.cpu,
         upload_dir: args.server.upload_dir,
         upload_max: args.server.upload_max,
         impair,

@@ -2,6 +2,7 @@
 //! buffers) and the [`HostMemory`] that holds it, lent to the server as a
 //! [`MemoryView`]. The firmware's sizes are the [`Budget::MCU`] preset.
 
+use cuatro_core::cpu::Search;
 use cuatro_core::guard::Guard;
 use cuatro_core::server::{
     MemoryError, MemoryView, Slot, DHCP_SOCKETS, RX_BUFFER, SESSIONS, SOCKETS, TX_BUFFER,
@@ -99,6 +100,7 @@ pub struct HostMemory<'a> {
     slots: Vec<Slot>,
     sessions: Vec<Option<Session>>,
     scratch: Vec<u8>,
+    search: Box<Search>,
     upload_rx: Vec<u8>,
     upload_tx: Vec<u8>,
     guard: Box<Guard>,
@@ -115,6 +117,7 @@ impl<'a> HostMemory<'a> {
             slots: vec![Slot::EMPTY; budget.sockets],
             sessions: (0..budget.sessions).map(|_| None).collect(),
             scratch: vec![0; REPLY_CAPACITY],
+            search: Box::new(Search::new()),
             upload_rx: vec![0; budget.upload_buffer],
             upload_tx: vec![0; UPLOAD_TX_BUFFER],
             guard: Box::new(Guard::new()),
@@ -130,6 +133,7 @@ impl<'a> HostMemory<'a> {
             slots: &mut self.slots,
             sessions: &mut self.sessions,
             scratch: &mut self.scratch,
+            search: &mut self.search,
             upload_rx: &mut self.upload_rx,
             upload_tx: &mut self.upload_tx,
             guard: &mut self.guard,

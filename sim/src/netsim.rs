@@ -296,6 +296,7 @@ impl<const CAP: usize> Netsim<CAP> {
             port_base: GAME_PORT,
             seed: cfg.seed,
             idle_timeout: cfg.idle_timeout,
+            cpu_level: cuatro_proto::Level::Aleatorio,
         };
         let mut memory = HostMemory::new(budget);
         let storage = cuatro_core::upload::NoStorage;

@@ -220,6 +220,7 @@ impl TapSim {
             port_base,
             seed: self.config.seed,
             idle_timeout: self.config.idle_timeout,
+            cpu_level: self.config.cpu_level,
         };
         let storage = cuatro_kit::DirStorage::new(&self.config.upload_dir, self.config.upload_max);
         let mut memory = crate::HostMemory::new(&self.config.memory);

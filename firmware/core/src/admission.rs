@@ -93,6 +93,7 @@ impl Default for Admission {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::cpu::Search;
     use crate::session::{Output, Session, REPLY_CAPACITY};
     use cuatro_proto::{frame, Codec};
 
@@ -134,7 +135,7 @@ mod tests {
         // One byte a second: the frame never completes in time.
         for (i, b) in frame[..n - 1].iter().enumerate() {
             let t = 1_000 + 1_000 * i as u64;
-            let (used, o) = s.handle(core::slice::from_ref(b), t, &mut out);
+            let (used, o) = s.handle(core::slice::from_ref(b), t, &mut out, &mut Search::new());
             assert_eq!((used, o), (1, Output::Nothing));
         }
         assert_eq!(s.last_action_ms(), 1_000, "partial bytes are not actions");
@@ -150,11 +151,11 @@ mod tests {
         let mut out = [0u8; REPLY_CAPACITY];
         // First action within the newcomer's grace, then one every 29.999 s.
         let mut t: u64 = 5_000;
-        s.handle(&frame[..n], t, &mut out);
+        s.handle(&frame[..n], t, &mut out, &mut Search::new());
         for _ in 0..10 {
             t += 29_999;
             assert!(!s.evictable(t, &P), "evictable at {t}");
-            let (used, o) = s.handle(&frame[..n], t, &mut out);
+            let (used, o) = s.handle(&frame[..n], t, &mut out, &mut Search::new());
             assert_eq!(used, n);
             assert!(matches!(o, Output::Reply { close: false, .. }));
             assert_eq!(s.last_action_ms(), t);
@@ -167,12 +168,12 @@ mod tests {
         let mut s = session();
         let (frame, n) = new_game_frame(s.codec());
         let mut out = [0u8; REPLY_CAPACITY];
-        s.handle(&frame[..n], 2_000, &mut out);
-        s.handle(&frame[..2], 3_000, &mut out);
+        s.handle(&frame[..n], 2_000, &mut out, &mut Search::new());
+        s.handle(&frame[..2], 3_000, &mut out, &mut Search::new());
         assert!(!s.evictable(7_999, &P));
         assert!(s.evictable(8_000, &P));
         // Completing it clears the frame clock.
-        s.handle(&frame[2..n], 8_500, &mut out);
+        s.handle(&frame[2..n], 8_500, &mut out, &mut Search::new());
         assert!(!s.evictable(9_000, &P));
     }
 }

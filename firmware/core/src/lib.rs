@@ -1,7 +1,8 @@
 //! # cuatro-core — Connect Four on smoltcp, `no_std`, no allocation
 //!
 //! - [`game`]: the rules (6×7, gravity, four in a row, draw).
-//! - [`cpu`]: the lecture's CPU (uniform random legal column, seeded).
+//! - [`cpu`]: the CPU levels: the lecture's random column (`aleatorio`),
+//!   `facil` (tactics) and `dificil` (a budgeted alpha-beta search).
 //! - [`session`]: the sans-IO session — bytes in, bytes out, time passed in.
 //! - [`upload`]: the sans-IO file transfer, streamed into a
 //!   [`upload::Storage`].
@@ -50,6 +51,9 @@
         clippy::indexing_slicing
     )
 )]
+
+#[cfg(test)]
+extern crate std;
 
 pub mod admission;
 pub mod cpu;

@@ -11,6 +11,8 @@
 //!
 //! # #[cfg(feature = "classic")] {
 //! let mut session = Session::new(Codec::Classic, 1, 0);
+//! // The CPU's search scratch: one per server, lent to the session that moves.
+//! let mut search = cuatro_core::cpu::Search::new();
 //! let mut out = [0u8; REPLY_CAPACITY];
 //! let greeting_len = session.greet(&mut out).unwrap();
 //! assert!(greeting_len > 4);
@@ -19,7 +21,7 @@
 //! let mut request = [0u8; 64];
 //! let payload = br#"{"tipo": "\\juego_nuevo"}"#;
 //! let n = frame::encode_frame(payload, &mut request).unwrap();
-//! let (consumed, output) = session.handle(&request[..n], 10, &mut out);
+//! let (consumed, output) = session.handle(&request[..n], 10, &mut out, &mut search);
 //! assert_eq!(consumed, n);
 //! let Output::Reply { len, close } = output else { panic!() };
 //! assert!(!close);
@@ -34,7 +36,7 @@
 //! connection (the smoltcp server resets it).
 
 use crate::admission::Admission;
-use crate::cpu::{choose_column, Rng};
+use crate::cpu::{self, Level, Rng, Search};
 use crate::game::{Game, MoveError, Outcome};
 use cuatro_proto::frame::{encode_frame_with, FrameDecoder};
 use cuatro_proto::{
@@ -91,6 +93,10 @@ pub struct Session {
     codec: Codec,
     decoder: FrameDecoder<MAX_FRAME>,
     game: Option<Game>,
+    /// The CPU level of the current game.
+    level: Level,
+    /// The level of a `\juego_nuevo` without `nivel`.
+    default_level: Level,
     rng: Rng,
     /// When the connection was greeted.
     connected_ms: u64,
@@ -111,6 +117,8 @@ impl Session {
             codec,
             decoder: FrameDecoder::new(),
             game: None,
+            level: Level::Aleatorio,
+            default_level: Level::Aleatorio,
             rng: Rng::new(seed),
             connected_ms: now_ms,
             last_action_ms: now_ms,
@@ -118,6 +126,25 @@ impl Session {
             frame_started_ms: None,
             closed: false,
         }
+    }
+
+    /// This session with `level` as the CPU level of a `\juego_nuevo`
+    /// that names none (the server's default; [`Level::Aleatorio`] unless
+    /// set). A level this build leaves out ([`cpu::available`]) is
+    /// [`Level::Aleatorio`].
+    #[must_use]
+    pub const fn with_default_level(mut self, level: Level) -> Self {
+        self.default_level = if cpu::available(level) {
+            level
+        } else {
+            Level::Aleatorio
+        };
+        self
+    }
+
+    /// The CPU level of the current (or last) game.
+    pub const fn level(&self) -> Level {
+        self.level
     }
 
     /// The codec this session speaks.
@@ -186,9 +213,19 @@ impl Session {
     /// complete frame and answers it into `out` (which should hold
     /// [`REPLY_CAPACITY`] bytes). Call again with the rest.
     ///
+    /// `search` is the CPU's scratch ([`cpu::Search`]): a driver owns one
+    /// and lends it to whichever session it feeds (a `dificil` move uses
+    /// it; its cost is bounded by the search's node budget).
+    ///
     /// Returns the number of bytes consumed and what was produced. Never
     /// panics, whatever the bytes.
-    pub fn handle(&mut self, input: &[u8], now_ms: u64, out: &mut [u8]) -> (usize, Output) {
+    pub fn handle(
+        &mut self,
+        input: &[u8],
+        now_ms: u64,
+        out: &mut [u8],
+        search: &mut Search,
+    ) -> (usize, Output) {
         if self.closed {
             return (0, Output::Nothing);
         }
@@ -209,7 +246,7 @@ impl Session {
                 return (consumed, Output::Nothing);
             }
             Ok(Some(payload)) => match codec.decode_action(payload) {
-                Ok(action) => self.act(action),
+                Ok(action) => self.act(action, search),
                 // A fatal decode error (`CodecDisabled`) ends the session.
                 Err(e) => (
                     self.reply(Event::Failed, !e.is_fatal(), Some(e)),
@@ -231,22 +268,31 @@ impl Session {
     }
 
     /// Applies one action to the game; returns the reply and whether to close.
-    fn act(&mut self, action: Action) -> (Reply, bool) {
+    fn act(&mut self, action: Action, search: &mut Search) -> (Reply, bool) {
         match action {
-            Action::NewGame => {
-                self.game = Some(Game::new());
-                (self.reply(Event::NewGame, true, None), false)
-            }
+            Action::NewGame => (self.new_game(self.default_level), false),
+            Action::NewGameAt(level) if cpu::available(level) => (self.new_game(level), false),
+            // A level this build leaves out: refused, like an unknown one.
+            Action::NewGameAt(_) => (
+                self.reply(Event::Failed, true, Some(Error::BadLevel)),
+                false,
+            ),
             Action::Quit => {
                 let reply = self.reply(Event::Goodbye, false, None);
                 self.game = None;
                 (reply, true)
             }
-            Action::Move(col) => (self.play(col), false),
+            Action::Move(col) => (self.play(col, search), false),
         }
     }
 
-    fn play(&mut self, col: i64) -> Reply {
+    fn new_game(&mut self, level: Level) -> Reply {
+        self.game = Some(Game::new());
+        self.level = level;
+        self.reply(Event::new_game(level), true, None)
+    }
+
+    fn play(&mut self, col: i64, search: &mut Search) -> Reply {
         let Some(mut game) = self.game else {
             return self.reply(Event::Refused(Refusal::NoGame), true, None);
         };
@@ -265,7 +311,7 @@ impl Session {
         let (estado, cpu) = match player {
             Outcome::Win => (Estado::Ganaste, None),
             Outcome::Draw => (Estado::Empate, None),
-            Outcome::Continue => match choose_column(&game, &mut self.rng) {
+            Outcome::Continue => match cpu::choose(self.level, &game, &mut self.rng, search) {
                 // Cannot happen: a board that is not full has a legal column.
                 None => (Estado::Empate, None),
                 Some(c) => match game.drop_piece(i64::from(c), Cell::Cpu) {

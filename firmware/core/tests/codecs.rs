@@ -7,6 +7,7 @@
 //! (or `--features classic`) to exercise the disabled side.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
+use cuatro_core::cpu::Search;
 use cuatro_core::session::{reply_bound, Output, Session, MAX_REPLY_PAYLOAD, REPLY_CAPACITY};
 use cuatro_core::{Config, Server, ServerMemory};
 use cuatro_proto::{frame, Codec, Error, HEADER_LEN, MAX_FRAME};
@@ -43,10 +44,13 @@ fn disabled_codec_closes_on_input() {
         let mut out = [0u8; REPLY_CAPACITY];
         let mut input = [0u8; 16];
         let n = frame::encode_frame(b"\x00", &mut input).unwrap();
-        let (consumed, output) = s.handle(&input[..n], 0, &mut out);
+        let (consumed, output) = s.handle(&input[..n], 0, &mut out, &mut Search::new());
         assert_eq!((consumed, output), (n, Output::Close), "{codec:?}");
         assert!(s.is_closed());
-        assert_eq!(s.handle(&input[..n], 0, &mut out), (0, Output::Nothing));
+        assert_eq!(
+            s.handle(&input[..n], 0, &mut out, &mut Search::new()),
+            (0, Output::Nothing)
+        );
     }
 }
 

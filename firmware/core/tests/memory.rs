@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use core::mem::size_of;
+use cuatro_core::cpu::Search;
 use cuatro_core::guard::{Guard, TRACKED, TRACK_BYTES};
 use cuatro_core::server::{
     RX_BUFFER, SESSIONS, SOCKETS, TX_BUFFER, UPLOAD_RX_BUFFER, UPLOAD_TX_BUFFER,
@@ -25,16 +26,20 @@ fn static_ram_is_pinned() {
     let upload_buffers = UPLOAD_RX_BUFFER + UPLOAD_TX_BUFFER;
     let sessions = SESSIONS * session;
     let guard = size_of::<Guard>();
-    let state = memory - game_buffers - upload_buffers - sessions - REPLY_CAPACITY - guard;
+    let search = size_of::<Search>();
+    let state = memory - game_buffers - upload_buffers - sessions - REPLY_CAPACITY - guard - search;
     println!(
         "ServerMemory {memory} B = game socket buffers {game_buffers} B + upload buffers \
          {upload_buffers} B + {SESSIONS} sessions x {session} B + reply scratch {REPLY_CAPACITY} B \
          + guard {guard} B ({TRACKED} tracked connections x {TRACK_BYTES} B + held SYN) \
-         + socket state {state} B; Server {server} B; total {} B",
+         + CPU search scratch {search} B + socket state {state} B; Server {server} B; \
+         total {} B",
         memory + server
     );
     // The availability middleware: connection tracking and one held SYN.
     assert!(guard <= 640, "guard grew: {guard} B");
+    // The `dificil` search: one transposition table for every session.
+    assert!(search <= 4096 + 16, "search scratch grew: {search} B");
     // What one more session costs: its socket (buffers + smoltcp state)
     // and its session state. An upload session is the upload socket and
     // the `Upload` state machine inside `Server`.

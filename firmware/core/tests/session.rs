@@ -1,6 +1,7 @@
 //! The sans-IO session against hostile and awkward input, no network.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
+use cuatro_core::cpu::Search;
 use cuatro_core::session::{Output, Session, REPLY_CAPACITY};
 use cuatro_proto::{
     classic, compact, frame, Action, Cell, Codec, Error, Estado, Event, Refusal, Reply,
@@ -40,10 +41,11 @@ fn decode(codec: Codec, frame: &[u8]) -> Reply {
 /// Feeds `input` in one go; returns every reply and whether the session asked to close.
 fn feed(s: &mut Session, input: &[u8]) -> (Vec<Reply>, bool) {
     let mut out = [0u8; REPLY_CAPACITY];
+    let mut search = Search::new();
     let mut replies = Vec::new();
     let mut rest = input;
     for _ in 0..10_000 {
-        let (n, o) = s.handle(rest, 0, &mut out);
+        let (n, o) = s.handle(rest, 0, &mut out, &mut search);
         rest = &rest[n..];
         match o {
             Output::Reply { len, close } => {

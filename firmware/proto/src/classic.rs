@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! {"tipo": "\\juego_nuevo"}
+//! {"tipo": "\\juego_nuevo", "nivel": "dificil"}
 //! {"tipo": "\\jugada", "data": 3}
 //! {"tipo": "\\salir"}
 //! ```
@@ -28,7 +29,7 @@ mod scan;
 #[cfg(test)]
 mod tests;
 
-use crate::message::{Action, Board, Estado, Reply, COLS, ROWS};
+use crate::message::{Action, Board, Estado, Level, Reply, COLS, ROWS};
 use crate::write::Cursor;
 use crate::Error;
 use serde::de::{self, Deserializer, Visitor};
@@ -66,9 +67,11 @@ pub const MAX_REPLY_PAYLOAD: usize = 600;
 ///    ([`Error::UnknownTipo`]);
 /// 4. for `\jugada`: `data` is present ([`Error::MissingField`]), an
 ///    integer ([`Error::WrongType`], also for `3.0` or `"3"`) that fits an
-///    `i64` ([`Error::NumberOutOfRange`]).
+///    `i64` ([`Error::NumberOutOfRange`]);
+/// 5. for `\juego_nuevo`: `nivel`, when present, is a string
+///    ([`Error::WrongType`]) naming a [`Level`] ([`Error::BadLevel`]).
 ///
-/// Other members are ignored, as is `data` on other actions. With duplicate
+/// Other members are ignored, as are `data` and `nivel` on other actions. With duplicate
 /// keys the last one wins (like Python's `json.loads`).
 ///
 /// # Example
@@ -83,6 +86,14 @@ pub const MAX_REPLY_PAYLOAD: usize = 600;
 /// assert_eq!(classic::decode_action(br#"{"data":1,"tipo":"\\salir","x":[]}"#), Ok(Action::Quit));
 /// assert_eq!(classic::decode_action(br#"{"tipo": "\\jugada", "data": "3"}"#), Err(Error::WrongType));
 /// assert_eq!(classic::decode_action(br#"{"tipo": "\\bailar"}"#), Err(Error::UnknownTipo));
+/// assert_eq!(
+///     classic::decode_action(br#"{"tipo": "\\juego_nuevo", "nivel": "dificil"}"#),
+///     Ok(Action::NewGameAt(cuatro_proto::Level::Dificil))
+/// );
+/// assert_eq!(
+///     classic::decode_action(br#"{"tipo": "\\juego_nuevo", "nivel": "imposible"}"#),
+///     Err(Error::BadLevel)
+/// );
 /// assert_eq!(classic::decode_action(b"{\"tipo\": "), Err(Error::InvalidJson));
 /// ```
 pub fn decode_action(payload: &[u8]) -> Result<Action, Error> {
@@ -91,10 +102,12 @@ pub fn decode_action(payload: &[u8]) -> Result<Action, Error> {
     }
     let mut tipo = None;
     let mut data = None;
+    let mut nivel = None;
     let top = scan::scan(payload, |key, value| {
         match key_name(payload.get(key.0..key.1)) {
             KeyName::Tipo => tipo = Some(value),
             KeyName::Data => data = Some(value),
+            KeyName::Nivel => nivel = Some(value),
             KeyName::Other => {}
         }
     })?;
@@ -117,7 +130,22 @@ pub fn decode_action(payload: &[u8]) -> Result<Action, Error> {
     };
 
     match tipo {
-        Tipo::NewGame => Ok(Action::NewGame),
+        Tipo::NewGame => match nivel {
+            None => Ok(Action::NewGame),
+            Some(nivel) => {
+                let raw = payload.get(nivel.0..nivel.1).ok_or(Error::InvalidJson)?;
+                let mut scratch = [0u8; LEVEL_SCRATCH];
+                match json::unescape(raw, &mut scratch) {
+                    Ok(name) => Level::from_name(name)
+                        .map(Action::NewGameAt)
+                        .ok_or(Error::BadLevel),
+                    Err(json::Unescape::NotAString) => Err(Error::WrongType),
+                    Err(json::Unescape::TooLong | json::Unescape::Surrogate) => {
+                        Err(Error::BadLevel)
+                    }
+                }
+            }
+        },
         Tipo::Quit => Ok(Action::Quit),
         Tipo::Move => {
             let data = data.ok_or(Error::MissingField)?;
@@ -130,7 +158,9 @@ pub fn decode_action(payload: &[u8]) -> Result<Action, Error> {
 /// Encodes a client action (payload only), byte-identical to Python's
 /// `json.dumps` in the lecture's client:
 /// `{"tipo": "\\juego_nuevo"}`, `{"tipo": "\\jugada", "data": 3}`,
-/// `{"tipo": "\\salir"}`. Returns the payload length.
+/// `{"tipo": "\\salir"}` (and, with a level,
+/// `{"tipo": "\\juego_nuevo", "nivel": "dificil"}`). Returns the payload
+/// length.
 pub fn encode_action(action: &Action, out: &mut [u8]) -> Result<usize, Error> {
     let mut w = Cursor::new(out);
     match *action {
@@ -141,6 +171,11 @@ pub fn encode_action(action: &Action, out: &mut [u8]) -> Result<usize, Error> {
             w.str("}")?;
         }
         Action::Quit => w.str(r#"{"tipo": "\\salir"}"#)?,
+        Action::NewGameAt(level) => {
+            w.str(r#"{"tipo": "\\juego_nuevo", "nivel": ""#)?;
+            w.str(level.name())?;
+            w.str(r#""}"#)?;
+        }
     }
     Ok(w.len())
 }
@@ -282,11 +317,16 @@ enum Tipo {
 enum KeyName {
     Tipo,
     Data,
+    Nivel,
     Other,
 }
 
+/// Unescape room for a `nivel` string: the longest level name fits; a
+/// longer one is no level.
+const LEVEL_SCRATCH: usize = 16;
+
 /// Unescape room for an escaped key: `tipo` and `data` unescape to 4
-/// bytes; a key that does not fit is some other key.
+/// bytes, `nivel` to 5; a key that does not fit is some other key.
 const KEY_SCRATCH: usize = 8;
 
 /// Names a raw key (with its quotes, possibly escaped, e.g. `"ti\u0070o"`).
@@ -295,6 +335,7 @@ fn key_name(raw: Option<&[u8]>) -> KeyName {
     match raw.map(|raw| json::unescape(raw, &mut scratch)) {
         Some(Ok(b"tipo")) => KeyName::Tipo,
         Some(Ok(b"data")) => KeyName::Data,
+        Some(Ok(b"nivel")) => KeyName::Nivel,
         _ => KeyName::Other,
     }
 }

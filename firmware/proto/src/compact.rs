@@ -12,6 +12,11 @@
 //! | `Move(3)`          | `01 06`       |
 //! | `Move(-1)`         | `01 01`       |
 //! | `Quit`             | `02`          |
+//! | `NewGameAt(Facil)` | `03 01`       |
+//! | `NewGameAt(Dificil)` | `03 02`     |
+//!
+//! `NewGame` (`00`) asks for the server's default level; an unknown level
+//! byte after `03` is [`Error::BadLevel`].
 
 use crate::message::{Action, Reply};
 use crate::Error;
@@ -25,10 +30,28 @@ pub const MAX_REPLY_PAYLOAD: usize = 58;
 pub const MAX_ACTION_PAYLOAD: usize = 11;
 
 /// Decodes a client action. Any postcard error, and trailing bytes after
-/// the action, are [`Error::InvalidCompact`].
+/// the action, are [`Error::InvalidCompact`], except a `NewGameAt` whose
+/// level byte names no level: [`Error::BadLevel`].
+///
+/// ```
+/// use cuatro_proto::{compact, Action, Error, Level};
+///
+/// assert_eq!(compact::decode_action(&[0x00]), Ok(Action::NewGame));
+/// assert_eq!(compact::decode_action(&[0x03, 0x02]), Ok(Action::NewGameAt(Level::Dificil)));
+/// assert_eq!(compact::decode_action(&[0x03, 0x09]), Err(Error::BadLevel));
+/// ```
 pub fn decode_action(payload: &[u8]) -> Result<Action, Error> {
-    take_exact(payload)
+    match payload {
+        // A one-byte varint that is no level's index.
+        [NEW_GAME_AT, b] if *b < 0x80 && crate::Level::from_u8(*b).is_none() => {
+            Err(Error::BadLevel)
+        }
+        _ => take_exact(payload),
+    }
 }
+
+/// The compact index of [`Action::NewGameAt`].
+const NEW_GAME_AT: u8 = 3;
 
 /// Encodes a client action (payload only); returns its length.
 pub fn encode_action(action: &Action, out: &mut [u8]) -> Result<usize, Error> {

@@ -46,6 +46,10 @@ pub enum Error {
     /// been quiet longer than a player's grace (the server's admission
     /// policy). The connection closes.
     Evicted,
+    /// `nivel` names no CPU level of this server (`aleatorio`, `facil`,
+    /// `dificil`; a level left out of the build counts as unknown). The
+    /// game is unchanged and the connection kept.
+    BadLevel,
 }
 
 /// By hand, as the derive would (a unit variant: its index and its
@@ -76,12 +80,13 @@ impl Error {
             Error::ServerFull => "server_full",
             Error::CodecDisabled => "codec_disabled",
             Error::Evicted => "evicted",
+            Error::BadLevel => "bad_level",
         }
     }
 
     /// Every error, in declaration order (the order of the compact
     /// encoding's discriminants).
-    pub const ALL: [Error; 15] = [
+    pub const ALL: [Error; 16] = [
         Error::FrameEmpty,
         Error::FrameTooLarge,
         Error::BufferTooSmall,
@@ -97,6 +102,7 @@ impl Error {
         Error::ServerFull,
         Error::CodecDisabled,
         Error::Evicted,
+        Error::BadLevel,
     ];
 
     /// Inverse of [`Error::code`].

@@ -57,7 +57,7 @@ mod write;
 pub use digits::{decimal, U64_DIGITS};
 
 pub use error::Error;
-pub use message::{Action, Board, Cell, Estado, Event, Refusal, Reply, COLS, ROWS};
+pub use message::{Action, Board, Cell, Estado, Event, Level, Refusal, Reply, COLS, ROWS};
 
 /// Largest payload a frame may carry, in bytes (the SPEC's `MAX_FRAME`).
 ///

@@ -11,15 +11,64 @@ pub const ROWS: usize = 6;
 pub const COLS: usize = 7;
 
 /// A client's request.
+///
+/// Variants are only ever appended: their index is the compact
+/// encoding's first byte (`NewGame` is `00` since before levels existed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Action {
-    /// `\juego_nuevo`: start a new game (forgetting any current one).
+    /// `\juego_nuevo`: start a new game (forgetting any current one)
+    /// against the server's default CPU level.
     NewGame,
     /// `\jugada N`: drop a piece in column N. Any integer is representable;
     /// the server refuses those outside `0..COLS`.
     Move(i64),
     /// `\salir`: end the session; the server answers and closes.
     Quit,
+    /// `\juego_nuevo` with `"nivel"`: a new game against this CPU level.
+    NewGameAt(Level),
+}
+
+/// How the CPU plays (the classic `nivel` of `\juego_nuevo`).
+///
+/// The compact encoding is the variant's index (`00`, `01`, `02`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Level {
+    /// The lecture's CPU: a uniformly random legal column.
+    #[default]
+    Aleatorio,
+    /// Wins when it can, blocks an immediate loss, else random.
+    Facil,
+    /// A search (negamax with alpha-beta) under a fixed work budget.
+    Dificil,
+}
+
+impl Level {
+    /// Every level, in index order.
+    pub const ALL: [Level; 3] = [Level::Aleatorio, Level::Facil, Level::Dificil];
+
+    /// The classic `nivel` string.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Level::Aleatorio => "aleatorio",
+            Level::Facil => "facil",
+            Level::Dificil => "dificil",
+        }
+    }
+
+    /// Inverse of [`Level::name`] (exact, lowercase ASCII).
+    pub fn from_name(name: &[u8]) -> Option<Level> {
+        Level::ALL.into_iter().find(|l| l.name().as_bytes() == name)
+    }
+
+    /// Inverse of `level as u8` (the compact byte).
+    pub const fn from_u8(b: u8) -> Option<Level> {
+        match b {
+            0 => Some(Level::Aleatorio),
+            1 => Some(Level::Facil),
+            2 => Some(Level::Dificil),
+            _ => None,
+        }
+    }
 }
 
 /// One cell of the board.
@@ -240,11 +289,15 @@ pub enum Refusal {
 }
 
 /// What the reply answers: the source of the human text in classic replies.
+///
+/// Variants are only ever appended (the index is the compact byte).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Event {
     /// The greeting sent on connect.
     Welcome,
-    /// A new game started.
+    /// A new game started against the [`Level::Aleatorio`] CPU (the
+    /// lecture's; the bytes of a server at its default level are the same
+    /// as before levels existed). See [`Event::new_game`].
     NewGame,
     /// The client played `player`; the CPU answered in `cpu` (`None` when the
     /// client's move ended the game).
@@ -260,6 +313,30 @@ pub enum Event {
     Goodbye,
     /// The request could not be understood or served; see [`Reply::error`].
     Failed,
+    /// A new game started against `Level` ([`Level::Facil`] or
+    /// [`Level::Dificil`]; a server says [`Event::NewGame`] for
+    /// [`Level::Aleatorio`]).
+    NewGameAt(Level),
+}
+
+impl Event {
+    /// The event of a new game against `level`: [`Event::NewGame`] for
+    /// the lecture's level, [`Event::NewGameAt`] for the others.
+    pub const fn new_game(level: Level) -> Event {
+        match level {
+            Level::Aleatorio => Event::NewGame,
+            level => Event::NewGameAt(level),
+        }
+    }
+
+    /// The level of a new-game event (`None` for other events).
+    pub const fn new_game_level(self) -> Option<Level> {
+        match self {
+            Event::NewGame => Some(Level::Aleatorio),
+            Event::NewGameAt(level) => Some(level),
+            _ => None,
+        }
+    }
 }
 
 /// The server's answer: the session's state after handling one action.

@@ -1,13 +1,16 @@
 //! Shared fixtures for the codec tests.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-use crate::message::{Action, Board, Cell, Estado, Event, Refusal, Reply, COLS, ROWS};
+use crate::message::{Action, Board, Cell, Estado, Event, Level, Refusal, Reply, COLS, ROWS};
 use crate::Error;
 use std::vec::Vec;
 
 /// Every action, with the edge values a column can take on the wire.
-pub(crate) const ACTIONS: [Action; 7] = [
+pub(crate) const ACTIONS: [Action; 10] = [
     Action::NewGame,
+    Action::NewGameAt(Level::Aleatorio),
+    Action::NewGameAt(Level::Facil),
+    Action::NewGameAt(Level::Dificil),
     Action::Quit,
     Action::Move(0),
     Action::Move(6),
@@ -42,6 +45,8 @@ pub(crate) fn events() -> Vec<Event> {
         Event::Refused(Refusal::ColumnFull(u8::MAX)),
         Event::Goodbye,
         Event::Failed,
+        Event::NewGameAt(Level::Facil),
+        Event::NewGameAt(Level::Dificil),
     ]
 }
 

@@ -10,6 +10,7 @@
 
 use crate::frame::{reference, Decoded};
 use arbitrary::{Arbitrary, Unstructured};
+use cuatro_core::cpu::Search;
 use cuatro_core::session::{Output, Session, REPLY_CAPACITY};
 use cuatro_proto::{classic, compact, Action, Codec, Error, HEADER_LEN, MAX_FRAME};
 
@@ -76,6 +77,7 @@ pub fn fuzz(data: &[u8]) {
     };
     let mut now = 0u64;
     let mut session = Session::new(codec, scenario.seed, now);
+    let mut search = Search::new();
     let mut out = [0u8; REPLY_CAPACITY];
     let n = session.greet(&mut out).expect("greeting encodes");
     let (continuar, error) = read_reply(codec, &out[..n]);
@@ -108,7 +110,7 @@ pub fn fuzz(data: &[u8]) {
         now += wait;
         let mut rest: &[u8] = piece;
         for _ in 0..=piece.len() {
-            let (used, output) = session.handle(rest, now, &mut out);
+            let (used, output) = session.handle(rest, now, &mut out, &mut search);
             assert!(used <= rest.len());
             if closed {
                 assert_eq!(

@@ -3,7 +3,12 @@
 
 use super::{ensure, Check, Referee};
 use crate::Received;
-use cuatro_proto::{Board, Codec, Estado};
+use cuatro_proto::{Board, Codec, Estado, Event, Level};
+
+/// How the classic `mensaje` of a new game names its level.
+pub fn level_phrase(level: Level) -> String {
+    format!("nivel {}", level.name())
+}
 
 /// The board drawing the classic `mensaje` must contain: one `| |X|O|...|`
 /// line per row, top first.
@@ -22,6 +27,38 @@ pub(super) fn drawn_rows(b: &Board) -> Vec<String> {
 }
 
 impl Referee {
+    /// The reply to `\juego_nuevo` names a level: `want` if given (in
+    /// the compact event, or the classic `mensaje`), else any one. Returns
+    /// the level named.
+    pub(super) fn check_new_game(
+        &self,
+        r: &Received,
+        want: Option<Level>,
+    ) -> Result<Level, String> {
+        let named = match (r.event, &r.mensaje) {
+            (Some(e), _) => e
+                .new_game_level()
+                .ok_or_else(|| format!("event {e:?}, expected a new game"))?,
+            (None, Some(m)) => Level::ALL
+                .into_iter()
+                .find(|&l| m.contains(&format!("{}:", level_phrase(l))))
+                .ok_or_else(|| format!("new game whose mensaje names no level:\n{m}"))?,
+            (None, None) => return Err("a reply with neither event nor mensaje".into()),
+        };
+        if let Some(want) = want {
+            ensure(named == want, || {
+                format!("a new game at {named:?}, expected {want:?}")
+            })?;
+            // A compact event must be the canonical one for the level.
+            if let Some(e) = r.event {
+                ensure(e == Event::new_game(want), || {
+                    format!("event {e:?}, expected {:?}", Event::new_game(want))
+                })?;
+            }
+        }
+        Ok(named)
+    }
+
     /// Classic replies carry the lecture's `mensaje`: non-empty, showing the
     /// board when there is one, naming the outcome when the game ended
     /// (and any `mensaje` a compact reply carries is non-empty).

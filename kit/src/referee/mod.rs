@@ -13,7 +13,9 @@
 //! nothing; error replies carry their code, `continuar` as the protocol
 //! says and the game untouched. Compact replies must carry the right event; classic replies
 //! must carry the lecture's `mensaje`, drawing the board and naming the
-//! outcome. Its four-in-a-row checker is written here, on purpose not
+//! outcome. A new game names its CPU level (the one asked for, or the
+//! server's default); at `facil` and `dificil` the CPU must take an
+//! immediate win and otherwise block the player's immediate win. Its four-in-a-row checker is written here, on purpose not
 //! shared with `cuatro_core::game`.
 //!
 //! Two ways to drive it: say what each reply answers ([`Referee::greeting`],
@@ -35,9 +37,11 @@ mod tests;
 pub use board::{
     check_gravity, has_four, is_full, landing_row, lines_of_four, open_columns, show, winner,
 };
+pub use mensaje::level_phrase;
+pub use moves::winning_columns;
 
 use crate::Received;
-use cuatro_proto::{Action, Board, Codec, Error, Estado, Event, COLS};
+use cuatro_proto::{Action, Board, Codec, Error, Estado, Event, Level, COLS};
 use std::collections::VecDeque;
 
 type Check = Result<(), String>;
@@ -56,6 +60,12 @@ pub struct Referee {
     codec: Codec,
     /// The game as the server should have it (`None`: no game).
     game: Option<Board>,
+    /// The CPU level of the current game, as the reply to
+    /// `\juego_nuevo` named it.
+    level: Option<Level>,
+    /// The server's default level, when the caller knows it (`None`: a
+    /// `\juego_nuevo` without `nivel` may get any level).
+    default_level: Option<Level>,
     /// Whether the greeting was checked (or a reply to an action was).
     greeted: bool,
     /// Actions sent whose replies [`Referee::check`] still expects, in order.
@@ -73,12 +83,26 @@ impl Referee {
         Referee {
             codec,
             game: None,
+            level: None,
+            default_level: None,
             greeted: false,
             pending: VecDeque::new(),
             replies: 0,
             results: Vec::new(),
             closed: false,
         }
+    }
+
+    /// This referee, expecting `level` for a `\juego_nuevo` without
+    /// `nivel` (the server's configured default).
+    pub fn with_default_level(mut self, level: Level) -> Self {
+        self.default_level = Some(level);
+        self
+    }
+
+    /// The CPU level of the current game (`None`: no game yet).
+    pub fn level(&self) -> Option<Level> {
+        self.level
     }
 
     /// The codec of the connection.
@@ -267,10 +291,14 @@ impl Referee {
             format!("unexpected error {:?}", r.error)
         })?;
         match *action {
-            Action::NewGame => {
+            Action::NewGame | Action::NewGameAt(_) => {
                 ensure(r.continuar, || "continuar false".into())?;
                 self.game = Some(Board::default());
-                self.check_event(r, Event::NewGame)?;
+                let want = match *action {
+                    Action::NewGameAt(level) => Some(level),
+                    _ => self.default_level,
+                };
+                self.level = Some(self.check_new_game(r, want)?);
                 self.check_current(r)?;
             }
             Action::Quit => {

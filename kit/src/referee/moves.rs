@@ -5,7 +5,20 @@
 use super::board::{cell, check_gravity, has_four, is_full, landing_row, put, show};
 use super::{ensure, Check, Referee};
 use crate::Received;
-use cuatro_proto::{Cell, Estado, Event, Refusal, COLS, ROWS};
+use cuatro_proto::{Board, Cell, Estado, Event, Level, Refusal, COLS, ROWS};
+
+/// The columns where `who` would make four at once on `b`.
+pub fn winning_columns(b: &Board, who: Cell) -> Vec<usize> {
+    (0..COLS)
+        .filter(|&c| {
+            landing_row(b, c).is_some_and(|row| {
+                let mut next = *b;
+                put(&mut next, row, c, who);
+                has_four(&next, who)
+            })
+        })
+        .collect()
+}
 
 impl Referee {
     /// Checks the reply to a move to `col` and advances the game.
@@ -101,6 +114,28 @@ impl Referee {
                 cpu: Some(cc as u8),
             },
         )?;
+        if matches!(self.level, Some(Level::Facil | Level::Dificil)) {
+            // The levels' promise: take a win, else block one.
+            let wins = winning_columns(&mid, Cell::Cpu);
+            let threats = winning_columns(&mid, Cell::Player);
+            if !wins.is_empty() {
+                ensure(wins.contains(&cc), || {
+                    format!(
+                        "{:?} CPU played {cc} with a win at {wins:?}\n{}",
+                        self.level,
+                        context()
+                    )
+                })?;
+            } else if !threats.is_empty() {
+                ensure(threats.contains(&cc), || {
+                    format!(
+                        "{:?} CPU played {cc}, not blocking {threats:?}\n{}",
+                        self.level,
+                        context()
+                    )
+                })?;
+            }
+        }
         let after = r.tablero;
         let expected = if has_four(&after, Cell::Cpu) {
             Estado::Perdiste

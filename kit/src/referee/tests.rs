@@ -1,10 +1,11 @@
 //! The referee's own tests (more, against crafted replies, in
 //! `tests/tests/referee.rs`).
+#![allow(clippy::unwrap_used)]
 
 use super::board::put;
 use super::mensaje::drawn_rows;
 use super::*;
-use cuatro_proto::{Cell, Refusal};
+use cuatro_proto::{Cell, Level, Refusal};
 
 fn seen(estado: Estado, board: Board, event: Event) -> Received {
     Received {
@@ -98,7 +99,27 @@ fn a_classic_reply_draws_the_board_and_names_the_outcome() {
     let mut started = seen(Estado::Jugando, Board::default(), Event::NewGame);
     started.event = None;
     started.mensaje = Some("Juego nuevo".into());
+    assert!(
+        r.clone().after(&Action::NewGame, &started).is_err(),
+        "no level named"
+    );
+    started.mensaje = Some("Juego nuevo contra la CPU nivel facil: tú empiezas.".into());
+    assert!(
+        r.clone()
+            .after(&Action::NewGameAt(Level::Dificil), &started)
+            .is_err(),
+        "the wrong level"
+    );
+    assert!(
+        r.clone()
+            .with_default_level(Level::Aleatorio)
+            .after(&Action::NewGame, &started)
+            .is_err(),
+        "not the default level"
+    );
+    started.mensaje = Some("Juego nuevo contra la CPU nivel aleatorio: tú empiezas.".into());
     assert!(r.after(&Action::NewGame, &started).is_ok());
+    assert_eq!(r.level(), Some(Level::Aleatorio));
     let mut b = Board::default();
     b.cells[5][3] = Cell::Player;
     b.cells[5][0] = Cell::Cpu;
@@ -125,4 +146,71 @@ fn four_in_a_row_in_every_direction() {
     }
     assert!(has_four(&v, Cell::Player));
     assert_eq!(winner(&v), Some(Cell::Player));
+}
+
+/// At `facil` and `dificil` the CPU must take a win, else block one; at
+/// `aleatorio` anything legal goes. Compact events name the level.
+#[test]
+fn the_levels_promises() {
+    // The player has 0, 1 on the bottom, the CPU 0, 1 on top of them and
+    // 6 on the bottom; the player plays 2 (threatening 3), and the CPU has
+    // 3 in a row neither, so it must block at 3.
+    let mut before = Board::default();
+    for (r, c, who) in [
+        (5, 0, Cell::Player),
+        (5, 1, Cell::Player),
+        (4, 0, Cell::Cpu),
+        (4, 1, Cell::Cpu),
+    ] {
+        put(&mut before, r, c, who);
+    }
+    let mut mid = before;
+    put(&mut mid, 5, 2, Cell::Player);
+    let answer = |cpu_col: usize| {
+        let mut b = mid;
+        put(&mut b, 5, cpu_col, Cell::Cpu);
+        seen(
+            Estado::Jugando,
+            b,
+            Event::Played {
+                player: 2,
+                cpu: Some(cpu_col as u8),
+            },
+        )
+    };
+    for (level, event) in [
+        (Level::Aleatorio, Event::NewGame),
+        (Level::Facil, Event::NewGameAt(Level::Facil)),
+        (Level::Dificil, Event::NewGameAt(Level::Dificil)),
+    ] {
+        let mut r = Referee::new(Codec::Compact);
+        r.greeting(&seen(Estado::SinJuego, Board::default(), Event::Welcome))
+            .unwrap();
+        assert!(
+            r.clone()
+                .after(
+                    &Action::NewGameAt(level),
+                    &seen(
+                        Estado::Jugando,
+                        Board::default(),
+                        Event::NewGameAt(Level::Aleatorio)
+                    )
+                )
+                .is_err(),
+            "{level:?}: an aleatorio game is NewGame"
+        );
+        r.after(
+            &Action::NewGameAt(level),
+            &seen(Estado::Jugando, Board::default(), event),
+        )
+        .unwrap();
+        // Replay `before` as the referee's game.
+        r.game = Some(before);
+        assert!(r.clone().after(&Action::Move(2), &answer(3)).is_ok());
+        assert_eq!(
+            r.clone().after(&Action::Move(2), &answer(6)).is_ok(),
+            level == Level::Aleatorio,
+            "{level:?} not blocking"
+        );
+    }
 }

@@ -81,6 +81,9 @@ pub struct Config {
     /// Who keeps a session when every one is taken, and how long a
     /// half-open connection may hold a socket (see [`crate::admission`]).
     pub admission: Admission,
+    /// The CPU level of a `\juego_nuevo` that names none (a level this
+    /// build leaves out plays `aleatorio`).
+    pub cpu_level: Level,
     /// Ask a DHCP server for the address (and gateway) instead of using
     /// `ip`/`gateway`, which serve until a lease arrives.
     #[cfg(feature = "dhcp")]
@@ -98,6 +101,7 @@ impl Config {
             idle_timeout: IDLE_TIMEOUT,
             seed: 0x6375_6174_726f,
             admission: Admission::DEFAULT,
+            cpu_level: Level::Aleatorio,
             #[cfg(feature = "dhcp")]
             dhcp: false,
         }

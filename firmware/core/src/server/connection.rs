@@ -91,7 +91,8 @@ impl<S: Storage> Server<'_, S> {
         match free.and_then(|k| self.sessions.get_mut(k).map(|s| (k, s))) {
             Some((k, entry)) => {
                 self.next_seed = self.next_seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-                let mut session = Session::new(codec, self.next_seed, now.total_millis() as u64);
+                let mut session = Session::new(codec, self.next_seed, now.total_millis() as u64)
+                    .with_default_level(self.config.cpu_level);
                 let sent = session
                     .greet(self.scratch)
                     .ok()
@@ -230,8 +231,9 @@ impl<S: Storage> Server<'_, S> {
                 break;
             }
             let scratch = &mut *self.scratch;
+            let search = &mut *self.search;
             let step = socket.recv(|buf| {
-                let (n, out) = session.handle(buf, now_ms, scratch);
+                let (n, out) = session.handle(buf, now_ms, scratch, search);
                 (n, (n, out))
             });
             let (consumed, output) = match step {

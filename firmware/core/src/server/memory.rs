@@ -26,6 +26,8 @@ pub struct ServerMemory<
     pub(super) slots: [Slot; SOCKETS_N],
     pub(super) sessions: [Option<Session>; SESSIONS_N],
     pub(super) scratch: [u8; REPLY_CAPACITY],
+    /// The CPU's search scratch: one for every session.
+    pub(super) search: Search,
     pub(super) upload_rx: [u8; UPLOAD_RX],
     pub(super) upload_tx: [u8; UPLOAD_TX_BUFFER],
     pub(super) guard: Guard,
@@ -69,7 +71,8 @@ impl<
         let p = slot.as_mut_ptr();
         // SAFETY: `p` comes from a `&mut MaybeUninit<Self>`, so it is valid
         // and aligned for writes of one `Self`. After `write_bytes`, every
-        // byte array (buffers, scratch) holds zeros, a valid value; every
+        // byte array (buffers, scratch) holds zeros, a valid value (so does
+        // the search scratch: an empty table, the default budget); every
         // other field (socket storage, slots, sessions) is then written with
         // a valid value through raw pointers to its elements, which stay
         // inside their arrays (`i` < the array's length). So `slot` is fully
@@ -115,6 +118,7 @@ impl<
             slots: [Slot::EMPTY; SO],
             sessions: [NO_SESSION; SE],
             scratch: [0; REPLY_CAPACITY],
+            search: Search::new(),
             upload_rx: [0; URX],
             upload_tx: [0; UPLOAD_TX_BUFFER],
             guard: Guard::new(),

@@ -30,6 +30,7 @@ use upload_service::*;
 pub use view::{MemoryError, MemoryView};
 
 use crate::admission::Admission;
+use crate::cpu::{Level, Search};
 use crate::guard::{Guard, GuardStats, Guarded, Peer};
 use crate::session::{self, reply_bound, Output, Session, REPLY_CAPACITY};
 use crate::upload::{self, NoStorage, Outcome, Storage, Upload, UploadOutput};
@@ -84,6 +85,8 @@ pub struct Server<'a, S: Storage = NoStorage> {
     slots: &'a mut [Slot],
     sessions: &'a mut [Option<Session>],
     scratch: &'a mut [u8],
+    /// The CPU's search scratch, lent to the session that moves.
+    search: &'a mut Search,
     upload_handle: SocketHandle,
     upload_role: UploadRole,
     #[cfg(feature = "dhcp")]
@@ -164,6 +167,7 @@ impl<'a, S: Storage> Server<'a, S> {
             slots,
             sessions,
             scratch,
+            search,
             upload_rx,
             upload_tx,
             guard,
@@ -202,6 +206,7 @@ impl<'a, S: Storage> Server<'a, S> {
             slots,
             sessions,
             scratch,
+            search,
             upload_handle,
             upload_role: UploadRole::Free,
             #[cfg(feature = "dhcp")]

@@ -23,6 +23,9 @@ pub struct MemoryView<'a> {
     pub sessions: &'a mut [Option<Session>],
     /// Where a reply is built ([`REPLY_CAPACITY`] bytes at least).
     pub scratch: &'a mut [u8],
+    /// The CPU's search scratch ([`crate::cpu::Search`]): one for every
+    /// session (one search runs at a time).
+    pub search: &'a mut crate::cpu::Search,
     /// The upload socket's receive buffer (its TCP window).
     pub upload_rx: &'a mut [u8],
     /// The upload socket's transmit buffer ([`UPLOAD_TX_BUFFER`] at least).
@@ -160,6 +163,7 @@ impl<
             slots: &mut m.slots[..],
             sessions: &mut m.sessions[..],
             scratch: &mut m.scratch[..],
+            search: &mut m.search,
             upload_rx: &mut m.upload_rx[..],
             upload_tx: &mut m.upload_tx[..],
             guard: &mut m.guard,

@@ -51,7 +51,12 @@ fn draw_board(board: &Board, w: &mut Cursor<'_>) -> Result<(), Error> {
 fn event_line(reply: &Reply, w: &mut Cursor<'_>) -> Result<(), Error> {
     match reply.event {
         Event::Welcome => w.str("¡Bienvenido a cuatro en línea! Tú juegas con X, la CPU con O.\n"),
-        Event::NewGame => w.str("Juego nuevo: tú empiezas. Elige una columna de 0 a 6.\n"),
+        Event::NewGame | Event::NewGameAt(_) => {
+            let level = reply.event.new_game_level().unwrap_or_default();
+            w.str("Juego nuevo contra la CPU nivel ")?;
+            w.str(level.name())?;
+            w.str(": tú empiezas. Elige una columna de 0 a 6.\n")
+        }
         Event::Played { player, cpu } => {
             w.str("Jugaste en la columna ")?;
             w.u64(u64::from(player))?;
@@ -118,6 +123,7 @@ fn error_line(err: Error, w: &mut Cursor<'_>) -> Result<(), Error> {
         Error::Evicted => {
             w.str("sesión cedida a otro jugador: estuvo inactiva demasiado tiempo")?
         }
+        Error::BadLevel => w.str("nivel desconocido: usa aleatorio, facil o dificil")?,
     }
     w.str(" [")?;
     w.str(err.code())?;

@@ -281,6 +281,57 @@ fn unknown_tipo_and_long_strings() {
     assert_eq!(dec(&fits), Err(Error::UnknownTipo));
 }
 
+#[test]
+fn nivel() {
+    for level in Level::ALL {
+        let text = std::format!(
+            r#"{{"tipo": "\\juego_nuevo", "nivel": "{}"}}"#,
+            level.name()
+        );
+        assert_eq!(dec(&text), Ok(Action::NewGameAt(level)), "{text}");
+    }
+    assert_eq!(dec(r#"{"tipo": "\\juego_nuevo"}"#), Ok(Action::NewGame));
+    // Key order free, escaped key and value, last duplicate wins.
+    assert_eq!(
+        dec(r#"{"nivel": "facil", "tipo": "\\juego_nuevo"}"#),
+        Ok(Action::NewGameAt(Level::Facil))
+    );
+    assert_eq!(
+        dec(r#"{"tipo": "\\juego_nuevo", "niv\u0065l": "d\u0069ficil"}"#),
+        Ok(Action::NewGameAt(Level::Dificil))
+    );
+    assert_eq!(
+        dec(r#"{"tipo": "\\juego_nuevo", "nivel": "x", "nivel": "facil"}"#),
+        Ok(Action::NewGameAt(Level::Facil))
+    );
+    for bad in [
+        r#""imposible""#,
+        r#""""#,
+        r#""Dificil""#,
+        r#""dificil ""#,
+        r#""difícil""#,
+        r#""\ud83d\ude00""#,
+    ] {
+        let text = std::format!(r#"{{"tipo": "\\juego_nuevo", "nivel": {bad}}}"#);
+        assert_eq!(dec(&text), Err(Error::BadLevel), "{text}");
+    }
+    let long = std::format!(
+        r#"{{"tipo": "\\juego_nuevo", "nivel": "{}\n"}}"#,
+        "a".repeat(40)
+    );
+    assert_eq!(dec(&long), Err(Error::BadLevel));
+    for bad in ["2", "null", "[\"facil\"]", "true"] {
+        let text = std::format!(r#"{{"tipo": "\\juego_nuevo", "nivel": {bad}}}"#);
+        assert_eq!(dec(&text), Err(Error::WrongType), "{text}");
+    }
+    // Ignored on the other actions, as `data` is.
+    assert_eq!(
+        dec(r#"{"tipo": "\\jugada", "data": 2, "nivel": "nada"}"#),
+        Ok(Action::Move(2))
+    );
+    assert_eq!(dec(r#"{"tipo": "\\salir", "nivel": 7}"#), Ok(Action::Quit));
+}
+
 // ---- encode_action --------------------------------------------------------
 
 #[test]
@@ -295,6 +346,10 @@ fn encode_action_matches_python() {
         r#"{"tipo": "\\jugada", "data": -12}"#
     );
     assert_eq!(enc_action(Action::Quit), r#"{"tipo": "\\salir"}"#);
+    assert_eq!(
+        enc_action(Action::NewGameAt(Level::Dificil)),
+        r#"{"tipo": "\\juego_nuevo", "nivel": "dificil"}"#
+    );
     assert_eq!(
         encode_action(&Action::Quit, &mut [0u8; 5]),
         Err(Error::BufferTooSmall)
@@ -370,7 +425,29 @@ fn mensaje_lines() {
         event: Event::Welcome,
         error: None,
     };
-    let cases: [(Reply, &str); 9] = [
+    let cases: [(Reply, &str); 12] = [
+        (
+            Reply {
+                event: Event::NewGame,
+                ..base
+            },
+            "Juego nuevo contra la CPU nivel aleatorio: tú empiezas.",
+        ),
+        (
+            Reply {
+                event: Event::NewGameAt(Level::Dificil),
+                ..base
+            },
+            "Juego nuevo contra la CPU nivel dificil: tú empiezas.",
+        ),
+        (
+            Reply {
+                event: Event::Failed,
+                error: Some(Error::BadLevel),
+                ..base
+            },
+            "nivel desconocido: usa aleatorio, facil o dificil [bad_level]",
+        ),
         (
             Reply {
                 event: Event::Refused(Refusal::NoGame),

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
 use super::*;
-use crate::message::{Board, Cell, Estado, Event, Refusal};
+use crate::message::{Board, Cell, Estado, Event, Level, Refusal};
 use crate::test_util::{all_replies, ACTIONS};
 use proptest::prelude::*;
 
@@ -20,6 +20,12 @@ fn action_bytes() {
     assert_eq!(enc_action(Action::Move(-1)), [0x01, 0x01]);
     assert_eq!(enc_action(Action::Move(64)), [0x01, 0x80, 0x01]);
     assert_eq!(enc_action(Action::Quit), [0x02]);
+    assert_eq!(
+        enc_action(Action::NewGameAt(Level::Aleatorio)),
+        [0x03, 0x00]
+    );
+    assert_eq!(enc_action(Action::NewGameAt(Level::Facil)), [0x03, 0x01]);
+    assert_eq!(enc_action(Action::NewGameAt(Level::Dificil)), [0x03, 0x02]);
     let min = enc_action(Action::Move(i64::MIN));
     assert_eq!(min.len(), MAX_ACTION_PAYLOAD);
     assert_eq!(
@@ -38,7 +44,25 @@ fn action_round_trips() {
 #[test]
 fn action_errors() {
     assert_eq!(decode_action(&[]), Err(Error::InvalidCompact));
-    assert_eq!(decode_action(&[0x03]), Err(Error::InvalidCompact));
+    assert_eq!(decode_action(&[0x04]), Err(Error::InvalidCompact));
+    assert_eq!(
+        decode_action(&[0x03]),
+        Err(Error::InvalidCompact),
+        "no level"
+    );
+    for b in [0x03, 0x04, 0x7F] {
+        assert_eq!(decode_action(&[0x03, b]), Err(Error::BadLevel), "level {b}");
+    }
+    assert_eq!(
+        decode_action(&[0x03, 0x80, 0x01]),
+        Err(Error::InvalidCompact),
+        "a two-byte level index"
+    );
+    assert_eq!(
+        decode_action(&[0x03, 0x02, 0x00]),
+        Err(Error::InvalidCompact),
+        "trailing byte after a level"
+    );
     assert_eq!(decode_action(&[0x01]), Err(Error::InvalidCompact));
     assert_eq!(
         decode_action(&[0x00, 0x00]),
