@@ -5,6 +5,8 @@
 //! - [`commands`]: the lecture's command parser (`\juego_nuevo`, ...).
 //! - [`render`]: draws a board from the structured state.
 //! - [`serve`]: the same sans-IO core on the kernel's TCP stack.
+//! - [`strength`]: `cuatro strength`, the CPU levels' matches and their
+//!   solver-labelled positions.
 
 pub mod bench;
 pub mod client;
@@ -12,4 +14,5 @@ pub mod commands;
 pub mod render;
 pub mod send;
 pub mod serve;
+pub mod strength;
 pub mod suite;

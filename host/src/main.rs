@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use cuatro_kit::cli::ServerArgs;
-use cuatro_proto::{Action, Codec};
+use cuatro_proto::{Action, Codec, Level};
 use host::client::{Client, Received};
 use host::{commands, render};
 use std::io::{BufRead, IsTerminal, Write};
@@ -32,6 +32,31 @@ enum Command {
         #[arg(long)]
         classic: bool,
         /// Seed of the in-process board's CPU.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The CPU level to ask for on every `\juego_nuevo` (aleatorio,
+        /// facil, dificil; without it, the server's default).
+        #[arg(long, value_name = "LEVEL", value_parser = cuatro_kit::cli::parse_level)]
+        nivel: Option<Level>,
+    },
+    /// How well the CPU levels play: matches between them, and the share
+    /// of solver-labelled positions where each keeps the game's value;
+    /// prints Markdown tables (docs/CPU.md).
+    Strength {
+        /// Games per match.
+        #[arg(long, default_value_t = 1000)]
+        games: usize,
+        /// Solver-labelled positions.
+        #[arg(long, default_value_t = 300)]
+        positions: usize,
+        /// dificil's node budget.
+        #[arg(long, default_value_t = cuatro_core::cpu::NODE_BUDGET)]
+        budget: u32,
+        /// The smaller budget of its opponent in self-play (default: an
+        /// eighth).
+        #[arg(long)]
+        small_budget: Option<u32>,
+        /// Seed of the games and positions.
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
@@ -97,7 +122,25 @@ fn main() {
             addr,
             classic,
             seed,
-        } => play(addr, classic, seed),
+            nivel,
+        } => play(addr, classic, seed, nivel),
+        Command::Strength {
+            games,
+            positions,
+            budget,
+            small_budget,
+            seed,
+        } => {
+            let config = host::strength::StrengthConfig {
+                games,
+                positions,
+                budget,
+                small_budget: small_budget.unwrap_or(budget / 8),
+                seed,
+            };
+            println!("{}", host::strength::run(&config, &mut std::io::stderr()));
+            Ok(())
+        }
         Command::Send { file, addr } => send(&file, &addr),
         Command::BenchSuite {
             out,
@@ -128,7 +171,12 @@ fn main() {
     }
 }
 
-fn play(addr: Option<String>, classic: bool, seed: u64) -> anyhow::Result<()> {
+fn play(
+    addr: Option<String>,
+    classic: bool,
+    seed: u64,
+    nivel: Option<Level>,
+) -> anyhow::Result<()> {
     let codec = if classic {
         Codec::Classic
     } else {
@@ -174,6 +222,10 @@ fn play(addr: Option<String>, classic: bool, seed: u64) -> anyhow::Result<()> {
                 // End of input: leave politely, like typing \salir.
                 None => break Action::Quit,
                 Some(line) => match commands::parse(&line?) {
+                    // `--nivel`: every new game asks for that level.
+                    Some(Action::NewGame) => {
+                        break nivel.map_or(Action::NewGame, Action::NewGameAt)
+                    }
                     Some(a) => break a,
                     None => writeln!(out, "Input invalido.")?,
                 },

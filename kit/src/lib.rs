@@ -15,7 +15,9 @@
 //! - [`link`]: the in-memory Ethernet link ([`link::pair`], a `phy::Device`
 //!   at each end) and a smoltcp machine to plug into it
 //!   ([`link::Machine`]), for the simulator, the fuzz harness and
-//!   cuatro-core's tests.
+//!   cuatro-core's tests;
+//! - [`solver`]: a perfect-play Connect Four solver, to label positions
+//!   for the CPU's strength benchmark.
 
 #[cfg(feature = "cli")]
 pub mod cli;
@@ -23,6 +25,7 @@ pub mod link;
 pub mod referee;
 pub mod reply;
 pub mod rng;
+pub mod solver;
 pub mod storage;
 
 pub use referee::Referee;

@@ -262,3 +262,65 @@ fn registry_on(server: &Spawned, what: &str, idle: Duration, pick: impl Fn(&Scen
     );
     r.assert_all_passed(what);
 }
+
+/// `--cpu LEVEL` sets the level of a `\juego_nuevo` without `nivel`, on
+/// both servers; `nivel` still picks another; a level that does not exist
+/// is refused at start, naming the three.
+#[test]
+fn cpu_flag_sets_the_default_level() {
+    use cuatro_proto::{Action, Level};
+    for (name, server) in [
+        ("cuatro-sim", Spawned::sim(&["--cpu", "dificil"])),
+        ("cuatro serve", Spawned::serve(&["--cpu", "facil"])),
+    ] {
+        let want = if name == "cuatro serve" {
+            Level::Facil
+        } else {
+            Level::Dificil
+        };
+        let mut rng = Rng::new(41);
+        for codec in CODECS {
+            let mut p = Refereed::connect(server.target.addr(codec), codec, name);
+            p.referee = p.referee.clone().with_default_level(want);
+            p.act(Action::NewGame);
+            assert_eq!(p.referee.level(), Some(want), "{name} {codec:?}");
+            p.step(&mut rng);
+            p.act(Action::NewGameAt(Level::Aleatorio));
+            p.act(Action::NewGame);
+            assert_eq!(p.referee.level(), Some(want), "{name} {codec:?}");
+            p.quit();
+        }
+    }
+    for bin_name in ["cuatro-sim", "cuatro"] {
+        let mut c = Command::new(bin(bin_name));
+        if bin_name == "cuatro" {
+            c.arg("serve");
+        }
+        c.args(["--port-base", "0", "--cpu", "imposible"]);
+        let out = run_with_stdin(c, "", RUN_LIMIT);
+        assert!(!out.success(), "{bin_name} --cpu imposible started");
+        assert!(
+            out.stderr.contains("aleatorio, facil or dificil"),
+            "{bin_name}: {}",
+            out.stderr
+        );
+    }
+}
+
+/// `cuatro play --nivel dificil` asks for that level on every new game
+/// (the compact rendering and the classic mensaje both name it).
+#[test]
+fn play_nivel_flag() {
+    for extra in [&[][..], &["--classic"][..]] {
+        let mut args = vec!["play", "--nivel", "dificil"];
+        args.extend_from_slice(extra);
+        let out = run_with_stdin(cuatro(&args), &script(2), RUN_LIMIT);
+        check_session(&out, 2, &format!("cuatro {args:?}"));
+        assert_eq!(
+            out.stdout.matches("nivel dificil").count(),
+            2,
+            "{args:?}: {}",
+            out.stdout
+        );
+    }
+}

@@ -14,6 +14,7 @@
 //! | [`stack`] | stack painting and the high-water mark |
 //! | [`storage`] | upload sinks: kept in RAM, or streamed (length + CRC-32 only) |
 //! | [`fault`] | hard fault and panic: a log line and a reset |
+//! | `cpu_bench` | (feature `cpu-bench`) times `dificil` moves at boot, for docs/CPU.md |
 //!
 //! The exception handlers and the vector table's interrupt part must be
 //! defined in the final binary; [`wire!`] writes them there:
@@ -30,6 +31,8 @@
 
 pub mod clock;
 pub mod console;
+#[cfg(feature = "cpu-bench")]
+pub mod cpu_bench;
 pub mod crc32;
 pub mod fault;
 pub mod log;

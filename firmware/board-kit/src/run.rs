@@ -6,6 +6,7 @@
 use crate::clock::Clock;
 use crate::nic::{self, Irq, Nic};
 use crate::{log, stack};
+use cuatro_core::cpu::Level;
 use cuatro_core::server::{Config, Duration, Instant, MemoryView, Server, Stats};
 use cuatro_core::upload::Storage;
 use cuatro_proto::Codec;
@@ -35,6 +36,9 @@ pub struct Board {
     pub gateway: Ipv4Address,
     /// Classic game port (compact is the next, upload the one after).
     pub port_base: u16,
+    /// The CPU level of a `\juego_nuevo` without `nivel` (a level the
+    /// build leaves out plays `aleatorio`).
+    pub cpu_level: Level,
 }
 
 impl Board {
@@ -63,6 +67,7 @@ impl Board {
         );
         config.gateway = Some(self.gateway);
         config.port_base = self.port_base;
+        config.cpu_level = self.cpu_level;
         config.seed ^= entropy;
         #[cfg(feature = "dhcp")]
         {
@@ -121,6 +126,8 @@ pub fn start<N: Nic, S: Storage>(
     uploads: S,
 ) -> ! {
     let mut clock = Clock::new();
+    #[cfg(feature = "cpu-bench")]
+    crate::cpu_bench::run();
     let capacity = usize::try_from(uploads.capacity()).unwrap_or(usize::MAX);
     let Ok(mut server) = Server::with_storage(config, nic, memory, clock.now(), uploads) else {
         halt(halted().s("the server memory cannot carry the server"));

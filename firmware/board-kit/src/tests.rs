@@ -177,6 +177,7 @@ fn boot_and_listening_lines() {
         prefix_len: 24,
         gateway: Ipv4Address::new(10, 0, 2, 2),
         port_base: 8080,
+        cpu_level: cuatro_core::cpu::Level::Aleatorio,
     };
     console();
     board.log_boot();

@@ -19,6 +19,7 @@ use cuatro_board_kit::nic::{fallback_mac, usable_mac, Irq};
 use cuatro_board_kit::run::{halt, halted, start, Board};
 use cuatro_board_kit::storage::UploadSink;
 use cuatro_board_kit::{log, stack};
+use cuatro_core::cpu::Level;
 use cuatro_core::server::ServerMemory;
 use smoltcp::wire::Ipv4Address;
 use stellaris_enet::{Buffers, Mmio, Stellaris};
@@ -36,6 +37,8 @@ pub const BOARD: Board = Board {
     prefix_len: 24,
     gateway: Ipv4Address::new(10, 0, 2, 2),
     port_base: 8080,
+    // The lecture's CPU unless the operator chooses another.
+    cpu_level: Level::Aleatorio,
 };
 /// MAC address used if neither the user registers nor the controller have
 /// one: locally administered, one apart from the MPS2 board's.

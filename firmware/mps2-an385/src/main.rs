@@ -17,6 +17,7 @@ use cuatro_board_kit::nic::{fallback_mac, usable_mac, Irq};
 use cuatro_board_kit::run::{halt, halted, start, Board};
 use cuatro_board_kit::storage::UploadSink;
 use cuatro_board_kit::{log, stack};
+use cuatro_core::cpu::Level;
 use cuatro_core::server::ServerMemory;
 use lan9118::{Buffers, Lan9118, Mmio};
 use smoltcp::wire::Ipv4Address;
@@ -38,6 +39,8 @@ pub const BOARD: Board = Board {
     prefix_len: 24,
     gateway: Ipv4Address::new(10, 0, 2, 2),
     port_base: 8080,
+    // The lecture's CPU unless the operator chooses another.
+    cpu_level: Level::Aleatorio,
 };
 /// MAC address used if the chip has none (no EEPROM): locally administered.
 pub const FALLBACK_MAC: [u8; 6] = fallback_mac(0x01);

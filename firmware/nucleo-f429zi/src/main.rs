@@ -29,6 +29,7 @@ use cuatro_board_kit::crc32::Crc32;
 use cuatro_board_kit::run::{halt, halted, start, Board};
 use cuatro_board_kit::storage::UploadSink;
 use cuatro_board_kit::{clock, log, nic, stack};
+use cuatro_core::cpu::Level;
 use cuatro_core::server::ServerMemory;
 use embassy_smoltcp_adapter::Adapter;
 use embassy_stm32::eth::{self, Ethernet, PacketQueue, Sma};
@@ -53,6 +54,8 @@ pub const BOARD: Board = Board {
     prefix_len: 16,
     gateway: Ipv4Address::new(169, 254, 4, 1),
     port_base: 8080,
+    // The lecture's CPU unless the operator chooses another.
+    cpu_level: Level::Aleatorio,
 };
 /// Transmit descriptors and 1514-byte buffers: embassy-stm32 reports this
 /// as the device's burst size, and smoltcp caps each TCP window at that

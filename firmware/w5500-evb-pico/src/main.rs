@@ -22,6 +22,7 @@ use cuatro_board_kit::nic::{fallback_mac, raise_event, Irq};
 use cuatro_board_kit::run::{halt, halted, start, Board};
 use cuatro_board_kit::storage::UploadSink;
 use cuatro_board_kit::{log, stack};
+use cuatro_core::cpu::Level;
 use cuatro_core::server::ServerMemory;
 use embedded_hal::digital::OutputPin;
 use embedded_hal_bus::spi::ExclusiveDevice;
@@ -94,6 +95,8 @@ pub const BOARD: Board = Board {
     prefix_len: net::PREFIX_LEN,
     gateway: net::GATEWAY,
     port_base: 8080,
+    // The lecture's CPU unless the operator chooses another.
+    cpu_level: Level::Aleatorio,
 };
 /// MAC address if the flash has no unique ID: locally administered, the
 /// kit's pattern with this board's byte (two such boards on one LAN would

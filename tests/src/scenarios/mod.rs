@@ -12,10 +12,13 @@
 //! - [`payloads`]: bad payloads in good frames, JSON spellings;
 //! - [`pipelining`]: pipelined, byte-by-byte, half-closed, unread replies;
 //! - [`idle`]: what a short idle timeout closes;
+//! - [`levels`]: the CPU levels through both codecs, `bad_level`, the
+//!   default level;
 //! - [`sessions`]: the session pool: reclaimed, full, shared by the ports.
 
 pub mod framing;
 pub mod idle;
+pub mod levels;
 pub mod payloads;
 pub mod pipelining;
 pub mod registry;
@@ -23,6 +26,7 @@ pub mod sessions;
 
 pub use framing::*;
 pub use idle::*;
+pub use levels::*;
 pub use payloads::*;
 pub use pipelining::*;
 pub use sessions::*;

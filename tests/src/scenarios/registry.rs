@@ -9,9 +9,10 @@
 //! To add a scenario: write it as a function of a [`Target`] in the module
 //! of its concern, then add one line to the list below.
 
-use super::{framing::*, idle::*, payloads::*, pipelining::*, sessions::*};
+use super::{framing::*, idle::*, levels::*, payloads::*, pipelining::*, sessions::*};
 use crate::{bounded, Target};
 use cuatro_proto::Codec::{Classic, Compact};
+use cuatro_proto::Level::{Aleatorio, Dificil, Facil};
 use std::time::Duration;
 
 /// The time limit of a quick scenario (a wedged server fails it instead of
@@ -181,6 +182,15 @@ registry! { $
     numbers_out_of_range, SHORT, Needs::PAIR, numbers_out_of_range;
     compact_garbage, SHORT, Needs::PAIR, compact_garbage;
     json_variants, SHORT, Needs::PAIR, json_variants;
+    // CPU levels
+    level_aleatorio_classic, SHORT, Needs::PAIR, |t| levels_play(t, Classic, Aleatorio);
+    level_aleatorio_compact, SHORT, Needs::PAIR, |t| levels_play(t, Compact, Aleatorio);
+    level_facil_classic, SHORT, Needs::PAIR, |t| levels_play(t, Classic, Facil);
+    level_facil_compact, SHORT, Needs::PAIR, |t| levels_play(t, Compact, Facil);
+    level_dificil_classic, SHORT, Needs::PAIR, |t| levels_play(t, Classic, Dificil);
+    level_dificil_compact, SHORT, Needs::PAIR, |t| levels_play(t, Compact, Dificil);
+    bad_level, SHORT, Needs::PAIR, bad_level;
+    default_level, SHORT, Needs::ONE, default_level;
     // pipelining
     pipelined_10_classic, SHORT, Needs::PAIR, |t| pipelined(t, Classic, 10);
     pipelined_10_compact, SHORT, Needs::PAIR, |t| pipelined(t, Compact, 10);

@@ -47,6 +47,11 @@ const fn top(col: usize) -> u64 {
 /// Columns from the centre outwards: the order moves are tried in.
 pub const CENTRE_FIRST: [usize; COLS] = [3, 2, 4, 1, 5, 0, 6];
 
+/// The most central column with a cell in `cells`.
+pub fn first_centre(cells: u64) -> Option<usize> {
+    CENTRE_FIRST.into_iter().find(|&c| cells & column(c) != 0)
+}
+
 /// A position, from the point of view of the side to move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Position {

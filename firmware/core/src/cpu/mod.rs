@@ -60,24 +60,13 @@ pub fn choose(level: Level, game: &Game, rng: &mut Rng, search: &mut Search) -> 
     let _ = &search;
     let col: Option<usize> = match level {
         #[cfg(feature = "facil")]
-        Level::Facil => tactics::choose(&Position::from_game(game, Cell::Cpu), rng),
+        Level::Facil => tactics::choose(game, &Position::from_game(game, Cell::Cpu), rng),
         #[cfg(feature = "dificil")]
         Level::Dificil => search.best_move(&Position::from_game(game, Cell::Cpu)),
         #[allow(unreachable_patterns)]
         _ => choose_column(game, rng).map(usize::from),
     };
     col.map(|c| c as u8)
-}
-
-/// A uniformly random playable column of `pos`.
-#[cfg_attr(not(feature = "facil"), allow(dead_code))]
-pub(crate) fn random_column(pos: &Position, rng: &mut Rng) -> Option<usize> {
-    let legal = (0..COLS).filter(|&c| pos.can_play(c)).count() as u32;
-    if legal == 0 {
-        return None;
-    }
-    let pick = rng.below(legal) as usize;
-    (0..COLS).filter(|&c| pos.can_play(c)).nth(pick)
 }
 
 /// Picks the CPU's column: uniform among the legal ones, `None` if the board

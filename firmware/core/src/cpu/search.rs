@@ -27,13 +27,15 @@
 //!   across moves, games and sessions (a key names a position, whoever
 //!   reached it). The recursion is at most [`MAX_DEPTH`] deep.
 
-use super::bitboard::{column, column_of, winning_cells, Position, BOARD, CENTRE_FIRST};
+use super::bitboard::{
+    column, column_of, first_centre, winning_cells, Position, BOARD, CENTRE_FIRST,
+};
 use crate::game::CELLS;
 use cuatro_proto::COLS;
 
 /// Nodes one `dificil` move may search (see the module docs and
 /// docs/CPU.md for how it was measured).
-pub const NODE_BUDGET: u32 = 4_000;
+pub const NODE_BUDGET: u32 = 1_400;
 
 /// The fewest nodes a budget may allow: a whole depth-1 search.
 pub const MIN_BUDGET: u32 = 16;
@@ -44,8 +46,11 @@ const TT_BITS: u32 = 8;
 /// Entries of the transposition table (8 bytes each).
 pub const TT_ENTRIES: usize = 1 << TT_BITS;
 
-/// Deepest iteration (bounds the recursion, hence the stack).
-pub const MAX_DEPTH: u8 = 20;
+/// Deepest iteration.
+pub const MAX_DEPTH: u8 = 16;
+
+/// Deepest recursion, forced moves included (bounds the stack).
+pub const MAX_PLY: u8 = 20;
 
 /// A win scores `WIN` less the stones on the board once it is made
 /// (quicker wins score higher); anything the leaves say is far smaller.
@@ -71,6 +76,8 @@ pub struct Search {
     /// memory is a ready scratch.
     budget: u32,
     nodes: u32,
+    /// The budget of the move being searched ([`Search::budget`]).
+    limit: u32,
     depth: u8,
 }
 
@@ -98,6 +105,7 @@ impl Search {
             table: [0; TT_ENTRIES],
             budget: 0,
             nodes: 0,
+            limit: 0,
             depth: 0,
         }
     }
@@ -113,6 +121,7 @@ impl Search {
                 nodes
             },
             nodes: 0,
+            limit: 0,
             depth: 0,
         }
     }
@@ -143,7 +152,7 @@ impl Search {
     pub fn best_move(&mut self, pos: &Position) -> Option<usize> {
         self.nodes = 0;
         self.depth = 0;
-        let budget = self.budget();
+        self.limit = self.budget();
         let possible = pos.possible();
         if possible == 0 {
             return None;
@@ -152,10 +161,11 @@ impl Search {
         if win != 0 {
             return first_centre(win);
         }
-        let next = pos.non_losing();
+        let theirs = pos.opponent_winning();
+        let next = non_losing(possible, theirs);
         if next == 0 {
             // Lost whatever we do: block one threat, hoping for a mistake.
-            return first_centre(pos.opponent_winning() & possible).or(first_centre(possible));
+            return first_centre(theirs & possible).or(first_centre(possible));
         }
         if next & (next - 1) == 0 {
             return Some(column_of(next));
@@ -163,7 +173,7 @@ impl Search {
         let mut best = first_centre(next)?;
         let left = CELLS.saturating_sub(pos.moves);
         for depth in 1..=left.min(MAX_DEPTH) {
-            let (col, score, finished) = self.root(pos, next, depth, best, budget);
+            let (col, score, finished) = self.root(pos, next, depth, best);
             if let Some(col) = col {
                 best = col;
             }
@@ -187,15 +197,14 @@ impl Search {
         next: u64,
         depth: u8,
         previous: usize,
-        budget: u32,
     ) -> (Option<usize>, i32, bool) {
         let mut order = Order::new(pos, next, Some(previous));
         let mut alpha = -INF;
         let mut best = None;
-        while let Some(bit) = order.pop() {
+        while let Some((bit, threats)) = order.pop(pos) {
             let child = pos.play_bit(bit);
-            let score = -self.negamax(&child, depth - 1, -INF, -alpha, budget);
-            if self.nodes > budget {
+            let score = -self.negamax(&child, threats, depth - 1, -INF, -alpha, 1);
+            if self.nodes > self.limit {
                 return (best, alpha, false);
             }
             if score > alpha {
@@ -207,29 +216,43 @@ impl Search {
     }
 
     /// The score of `pos` for its side to move, searched `depth` more
-    /// moves deep, within (`alpha`, `beta`).
+    /// moves deep, within (`alpha`, `beta`). `theirs`: the cells that
+    /// would complete four for the side that just moved (its parent
+    /// computed them to order its moves).
     fn negamax(
         &mut self,
         pos: &Position,
+        theirs: u64,
         depth: u8,
         mut alpha: i32,
         mut beta: i32,
-        budget: u32,
+        ply: u8,
     ) -> i32 {
         self.nodes = self.nodes.saturating_add(1);
         let moves = i32::from(pos.moves);
-        if pos.can_win_next() {
+        let possible = pos.possible();
+        let mine = winning_cells(pos.current, pos.mask);
+        if mine & possible != 0 {
             return WIN - (moves + 1);
         }
-        let next = pos.non_losing();
+        let next = non_losing(possible, theirs);
         if next == 0 {
             return -(WIN - (moves + 2));
         }
         if moves >= i32::from(CELLS) - 2 {
             return 0;
         }
-        if depth == 0 || self.nodes > budget {
-            return leaf(pos);
+        if self.nodes > self.limit {
+            return leaf(pos, mine, theirs);
+        }
+        if next & (next - 1) == 0 && ply < MAX_PLY {
+            // A forced move: searched without spending depth.
+            let threats = winning_cells(pos.current | next, pos.mask | next);
+            let child = pos.play_bit(next);
+            return -self.negamax(&child, threats, depth, -beta, -alpha, ply + 1);
+        }
+        if depth == 0 {
+            return leaf(pos, mine, theirs);
         }
         // The best still possible: winning with our move after next.
         let max = WIN - (moves + 3);
@@ -266,8 +289,15 @@ impl Search {
         let mut best = -INF;
         let mut best_col = 0;
         let mut order = Order::new(pos, next, tt_move);
-        while let Some(bit) = order.pop() {
-            let score = -self.negamax(&pos.play_bit(bit), depth - 1, -beta, -alpha, budget);
+        while let Some((bit, threats)) = order.pop(pos) {
+            let score = -self.negamax(
+                &pos.play_bit(bit),
+                threats,
+                depth - 1,
+                -beta,
+                -alpha,
+                ply + 1,
+            );
             if score > best {
                 best = score;
                 best_col = column_of(bit);
@@ -278,7 +308,7 @@ impl Search {
                     break;
                 }
             }
-            if self.nodes > budget {
+            if self.nodes > self.limit {
                 // Cut short: nothing reliable to store.
                 return best;
             }
@@ -301,14 +331,25 @@ impl Search {
     }
 }
 
+/// The playable cells (of `possible`) that do not hand the opponent,
+/// whose winning cells are `theirs`, a win at once: the one threat to
+/// block if there is one, none if two, never a cell right below one.
+fn non_losing(possible: u64, theirs: u64) -> u64 {
+    let forced = possible & theirs;
+    let possible = if forced != 0 {
+        if forced & (forced - 1) != 0 {
+            return 0;
+        }
+        forced
+    } else {
+        possible
+    };
+    possible & !(theirs >> 1)
+}
+
 /// The table slot of `key` (Fibonacci hashing).
 fn slot(key: u64) -> usize {
     (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - TT_BITS)) as usize
-}
-
-/// The most central column of the cells in `cells`.
-fn first_centre(cells: u64) -> Option<usize> {
-    CENTRE_FIRST.into_iter().find(|&c| cells & column(c) != 0)
 }
 
 /// Rows 1, 3, 5 counted from the bottom (bit rows 0, 2, 4).
@@ -316,10 +357,10 @@ const ODD_ROWS: u64 = BOARD & 0b1_0101_0001_0101_0001_0101_0001_0101_0001_0101_0
 /// Rows 2, 4, 6 from the bottom.
 const EVEN_ROWS: u64 = BOARD & !ODD_ROWS;
 
-/// The static score of `pos` for its side to move (a leaf of the search).
-fn leaf(pos: &Position) -> i32 {
-    let mine = winning_cells(pos.current, pos.mask);
-    let theirs = winning_cells(pos.opponent(), pos.mask);
+/// The static score of `pos` for its side to move (a leaf of the
+/// search): `mine` and `theirs` are the empty cells that would complete
+/// four for it and for its opponent.
+fn leaf(pos: &Position, mine: u64, theirs: u64) -> i32 {
     // The first player's good rows are the odd ones.
     let (my_rows, their_rows) = if pos.moves & 1 == 0 {
         (ODD_ROWS, EVEN_ROWS)
@@ -334,66 +375,66 @@ fn leaf(pos: &Position) -> i32 {
         - count(pos.opponent() & centre)
 }
 
-/// The children of a position in the order they are searched.
+/// The children of a position, handed out best first: the table's move,
+/// then the most threats made, ties centre first.
 struct Order {
-    /// Cells to play, best first.
-    cells: [u64; COLS],
-    len: usize,
-    next: usize,
+    /// The cells that complete four for the side that moved, after each
+    /// child (they are the child's opponent's: it needs them first).
+    threats: [u64; COLS],
+    /// The column of each child.
+    cols: [u8; COLS],
+    /// Its rank (255: the table's move); 0 once handed out.
+    scores: [u8; COLS],
 }
 
 impl Order {
-    /// Orders the cells of `moves`: `first` (a column) leads, then the
-    /// most threats made, ties centre first.
+    /// Orders the cells of `moves`; `first` (a column) leads.
     fn new(pos: &Position, moves: u64, first: Option<usize>) -> Order {
-        let mut cells = [0u64; COLS];
-        let mut scores = [0u32; COLS];
-        let mut len = 0;
-        for c in CENTRE_FIRST {
+        let mut order = Order {
+            threats: [0; COLS],
+            cols: [0; COLS],
+            scores: [0; COLS],
+        };
+        let slots = order
+            .threats
+            .iter_mut()
+            .zip(order.cols.iter_mut())
+            .zip(order.scores.iter_mut());
+        let mut columns = CENTRE_FIRST.into_iter().filter(|&c| moves & column(c) != 0);
+        for ((threats, col), score) in slots {
+            let Some(c) = columns.next() else { break };
             let bit = moves & column(c);
-            if bit == 0 {
-                continue;
-            }
-            let score = if first == Some(c) {
-                u32::MAX
+            *col = c as u8;
+            *threats = winning_cells(pos.current | bit, pos.mask | bit);
+            // 1 + threats (at most 42): never 0, never 255.
+            *score = if first == Some(c) {
+                u8::MAX
             } else {
-                winning_cells(pos.current | bit, pos.mask | bit).count_ones()
+                threats.count_ones() as u8 + 1
             };
-            // Insertion: stable, so equal scores keep the centre-first order.
-            let mut i = len;
-            while i > 0 {
-                let prev = scores.get(i - 1).copied().unwrap_or(0);
-                if prev >= score {
-                    break;
-                }
-                if let (Some(&s), Some(&b)) = (scores.get(i - 1), cells.get(i - 1)) {
-                    if let (Some(ds), Some(db)) = (scores.get_mut(i), cells.get_mut(i)) {
-                        *ds = s;
-                        *db = b;
-                    }
-                }
-                i -= 1;
-            }
-            if let (Some(ds), Some(db)) = (scores.get_mut(i), cells.get_mut(i)) {
-                *ds = score;
-                *db = bit;
-            }
-            len += 1;
         }
-        Order {
-            cells,
-            len,
-            next: 0,
-        }
+        order
     }
 
-    fn pop(&mut self) -> Option<u64> {
-        if self.next >= self.len {
-            return None;
+    /// The best child left of `pos`: its cell and its threats.
+    fn pop(&mut self, pos: &Position) -> Option<(u64, u64)> {
+        let mut best: Option<usize> = None;
+        let mut top = 0;
+        for (i, &s) in self.scores.iter().enumerate() {
+            if s > top {
+                top = s;
+                best = Some(i);
+            }
         }
-        let bit = self.cells.get(self.next).copied();
-        self.next += 1;
-        bit
+        let i = best?;
+        if let Some(s) = self.scores.get_mut(i) {
+            *s = 0;
+        }
+        let col = usize::from(self.cols.get(i).copied().unwrap_or(0));
+        Some((
+            pos.possible() & column(col),
+            self.threats.get(i).copied().unwrap_or(0),
+        ))
     }
 }
 
