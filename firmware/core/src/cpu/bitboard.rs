@@ -195,6 +195,10 @@ pub const fn winning_cells(stones: u64, mask: u64) -> u64 {
 }
 
 /// Cells completing four of `p` along the direction of shift `s`.
+/// Always inlined: with `s` a constant its ten 64-bit shifts are a few
+/// instructions each on a 32-bit core, not a variable-shift sequence
+/// (2.5 times fewer instructions a search node on the Cortex-M3).
+#[inline(always)]
 const fn line(p: u64, s: u32) -> u64 {
     let pair = (p << s) & (p << (2 * s));
     let mut r = pair & (p << (3 * s));
