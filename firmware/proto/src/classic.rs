@@ -97,7 +97,7 @@ pub const MAX_REPLY_PAYLOAD: usize = 600;
 /// assert_eq!(classic::decode_action(b"{\"tipo\": "), Err(Error::InvalidJson));
 /// ```
 pub fn decode_action(payload: &[u8]) -> Result<Action, Error> {
-    if core::str::from_utf8(payload).is_err() {
+    if !crate::utf8::is_utf8(payload) {
         return Err(Error::InvalidUtf8);
     }
     let mut tipo = None;
@@ -200,10 +200,8 @@ pub fn render_mensaje(reply: &Reply, out: &mut [u8]) -> Result<usize, Error> {
 pub fn encode_reply(reply: &Reply, out: &mut [u8]) -> Result<usize, Error> {
     let mut text = [0u8; MAX_MENSAJE];
     let len = render_mensaje(reply, &mut text)?;
-    let mensaje = text
-        .get(..len)
-        .and_then(|t| core::str::from_utf8(t).ok())
-        .unwrap_or("");
+    // The server's own Spanish text: UTF-8 by construction.
+    let mensaje = text.get(..len).unwrap_or_default();
     let mut w = Cursor::new(out);
     w.str("{\"mensaje\":")?;
     json::emit_str(&mut w, mensaje)?;
@@ -252,7 +250,7 @@ pub struct ClassicReply {
 /// field of the wrong JSON type is [`Error::WrongType`]; a `mensaje` longer
 /// than [`MAX_MENSAJE`] once unescaped is [`Error::StringTooLong`].
 pub fn decode_reply(payload: &[u8]) -> Result<ClassicReply, Error> {
-    if core::str::from_utf8(payload).is_err() {
+    if !crate::utf8::is_utf8(payload) {
         return Err(Error::InvalidUtf8);
     }
     scan::scan(payload, |_, _| {})?;

@@ -53,6 +53,8 @@ pub mod message;
 #[cfg(all(test, any(feature = "classic", feature = "compact")))]
 mod test_util;
 #[cfg(feature = "classic")]
+mod utf8;
+#[cfg(feature = "classic")]
 mod write;
 pub use digits::{decimal, U64_DIGITS};
 

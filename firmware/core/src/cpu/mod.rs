@@ -21,6 +21,7 @@ pub mod search;
 pub mod tactics;
 
 use crate::game::Game;
+#[cfg(any(feature = "facil", feature = "dificil"))]
 use bitboard::Position;
 #[cfg(any(feature = "facil", feature = "dificil"))]
 use cuatro_proto::Cell;

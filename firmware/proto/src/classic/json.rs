@@ -12,14 +12,14 @@
 use crate::write::Cursor;
 use crate::Error;
 
-/// Appends `s` as a JSON string (with its quotes), escaped the way
+/// Appends `s` (UTF-8 text) as a JSON string (with its quotes), escaped the way
 /// serde-json-core escapes: `"` and `\` with a backslash, `\b \t \n \f \r`
 /// by name, other control characters as `\u00XX` (uppercase hex),
 /// everything else as it is.
-pub(crate) fn emit_str(w: &mut Cursor<'_>, s: &str) -> Result<(), Error> {
+pub(crate) fn emit_str(w: &mut Cursor<'_>, s: &[u8]) -> Result<(), Error> {
     w.bytes(b"\"")?;
     let mut plain = 0;
-    for (i, &b) in s.as_bytes().iter().enumerate() {
+    for (i, &b) in s.iter().enumerate() {
         let named: &[u8] = match b {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -31,7 +31,7 @@ pub(crate) fn emit_str(w: &mut Cursor<'_>, s: &str) -> Result<(), Error> {
             0x00..=0x1f => b"",
             _ => continue,
         };
-        w.bytes(s.as_bytes().get(plain..i).unwrap_or_default())?;
+        w.bytes(s.get(plain..i).unwrap_or_default())?;
         plain = i + 1;
         if named.is_empty() {
             w.bytes(b"\\u00")?;
@@ -40,7 +40,7 @@ pub(crate) fn emit_str(w: &mut Cursor<'_>, s: &str) -> Result<(), Error> {
             w.bytes(named)?;
         }
     }
-    w.bytes(s.as_bytes().get(plain..).unwrap_or_default())?;
+    w.bytes(s.get(plain..).unwrap_or_default())?;
     w.bytes(b"\"")
 }
 

@@ -256,7 +256,7 @@ proptest! {
     ) {
         let mut out = std::vec![0u8; s.len() * 6 + 2];
         let mut w = Cursor::new(&mut out);
-        json::emit_str(&mut w, &s).unwrap();
+        json::emit_str(&mut w, s.as_bytes()).unwrap();
         let n = w.len();
         prop_assert_eq!(&out[..n], &oracle_str(&s)[..]);
     }
