@@ -196,3 +196,18 @@ fn boot_and_listening_lines() {
     assert_eq!(c.port_base, 8080);
     assert_eq!(c.gateway, Some(Ipv4Address::new(10, 0, 2, 2)));
 }
+
+#[test]
+fn meter_line_format() {
+    console();
+    crate::meter::line(1234, 4_194_308, 2_718_281);
+    assert_eq!(
+        console(),
+        "[   0.000] INFO  meter: replies=1234 upload_bytes=4194308 busy_us=2718281\n"
+    );
+    crate::meter::line(0, u32::MAX, 0);
+    assert_eq!(
+        console(),
+        "[   0.000] INFO  meter: replies=0 upload_bytes=4294967295 busy_us=0\n"
+    );
+}
