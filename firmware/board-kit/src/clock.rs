@@ -27,6 +27,26 @@ pub fn millis() -> u32 {
     TICKS.load(Ordering::Relaxed)
 }
 
+/// Core clock cycles since [`start`], wrapping (after ~171 s at 25 MHz:
+/// take differences over shorter spans): SysTick's whole periods
+/// (ticks × (reload + 1)) plus how far the counter has come down in the
+/// current one (reload − current value). The tick count is read again
+/// after the counter: if a tick came in between, the pair is read again.
+/// (A wrap whose interrupt is still pending, a few cycles at most, reads
+/// one period short; only the main loop calls this, with interrupts on.)
+pub fn cycles() -> u32 {
+    let reload = SYST::get_reload();
+    loop {
+        let ticks = millis();
+        let current = SYST::get_current();
+        if millis() == ticks {
+            return ticks
+                .wrapping_mul(reload.wrapping_add(1))
+                .wrapping_add(reload.wrapping_sub(current));
+        }
+    }
+}
+
 /// One millisecond has passed: the body of the board's `SysTick` handler.
 #[inline(always)]
 pub fn tick() {

@@ -1,29 +1,89 @@
 //! CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320; zlib's `crc32`),
-//! the check a board logs for every upload.
+//! the check a board logs for every upload, and [`Crc32::copy`]: the copy
+//! into an in-RAM upload sink with the CRC computed in the same pass.
+//!
+//! A byte table (256 words): one lookup per byte. On a board it is in RAM,
+//! filled on first use (1 KiB of .bss rather than 1 KiB of flash, which
+//! the 48 KiB images do not have); on the host it is a constant. On
+//! Thumb-2 (Cortex-M3/M4/M7) the inner loop is assembly, 16 bytes per
+//! iteration: one `LDM` of four words (and four `STR`s when copying), then
+//! three instructions a byte — about 3.5 instructions a byte against ~10
+//! for the nibble table this replaced (issue 15, docs/BENCHMARKS.md).
+//! Elsewhere (thumbv6m, the host) the same table in Rust.
 
-/// Nibble table: 16 entries (64 bytes of flash instead of 1 KiB for a byte
-/// table), two lookups per byte. Built at compile time, where an
-/// out-of-range index is a build error, never a panic.
-#[allow(clippy::indexing_slicing)]
-const NIBBLES: [u32; 16] = {
-    let mut table = [0u32; 16];
-    let mut i = 0;
-    while i < 16 {
-        let mut c = i as u32;
-        let mut k = 0;
-        while k < 4 {
-            c = if c & 1 != 0 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-            k += 1;
-        }
-        table[i] = c;
-        i += 1;
+/// The reflected CRC-32 polynomial.
+const POLY: u32 = 0xEDB8_8320;
+
+/// Entry `i` of the byte table: the CRC register after shifting `i`'s
+/// eight bits out.
+const fn entry(i: u32) -> u32 {
+    let mut c = i;
+    let mut k = 0;
+    while k < 8 {
+        c = if c & 1 != 0 { POLY ^ (c >> 1) } else { c >> 1 };
+        k += 1;
     }
-    table
-};
+    c
+}
+
+/// The byte table, 256 words.
+type Table = [u32; 256];
+
+/// Fills `table` (the board's RAM table; the host's reference in tests).
+pub(crate) fn fill(table: &mut Table) {
+    for (i, e) in (0u32..).zip(table.iter_mut()) {
+        *e = entry(i);
+    }
+}
+
+#[cfg(target_os = "none")]
+mod table {
+    use super::Table;
+    use core::cell::UnsafeCell;
+
+    /// The board's table, in RAM (filled on first use: entry 1 is never 0).
+    struct RamTable(UnsafeCell<Table>);
+    // SAFETY: a board has one thread that uses the CRC (the main loop,
+    // never an interrupt handler); the table is written once, before it is
+    // read.
+    unsafe impl Sync for RamTable {}
+    static TABLE: RamTable = RamTable(UnsafeCell::new([0; 256]));
+
+    /// The table, filled.
+    #[inline(always)]
+    pub(super) fn get() -> &'static Table {
+        let p = TABLE.0.get();
+        // SAFETY: see `Sync` above: no other reference is live while it is
+        // filled, and after that it is only read.
+        unsafe {
+            if (*p)[1] == 0 {
+                super::fill(&mut *p);
+            }
+            &*p
+        }
+    }
+}
+
+#[cfg(not(target_os = "none"))]
+mod table {
+    use super::{entry, Table};
+
+    /// The host's table: a constant (the host has the flash).
+    #[allow(clippy::indexing_slicing)] // const evaluation: out of range is a build error
+    static TABLE: Table = {
+        let mut t = [0u32; 256];
+        let mut i = 0;
+        while i < 256 {
+            t[i] = entry(i as u32);
+            i += 1;
+        }
+        t
+    };
+
+    pub(super) fn get() -> &'static Table {
+        &TABLE
+    }
+}
 
 /// A running CRC-32.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,10 +97,15 @@ impl Crc32 {
 
     /// Adds `data`.
     pub fn update(&mut self, data: &[u8]) {
-        let step = |c: u32| NIBBLES.get((c & 0xf) as usize).copied().unwrap_or(0) ^ (c >> 4);
-        self.0 = data
-            .iter()
-            .fold(self.0, |c, &b| step(step(c ^ u32::from(b))));
+        self.0 = run(self.0, data, None);
+    }
+
+    /// Copies `src` into `dst` and adds it, in one pass. Copies (and adds)
+    /// the shorter one's length; returns it.
+    pub fn copy(&mut self, dst: &mut [u8], src: &[u8]) -> usize {
+        let n = dst.len().min(src.len());
+        self.0 = run(self.0, src, Some(dst));
+        n
     }
 
     /// The CRC-32 of everything added.
@@ -52,5 +117,141 @@ impl Crc32 {
 impl Default for Crc32 {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// One byte through the table.
+#[inline(always)]
+fn step(table: &Table, c: u32, b: u8) -> u32 {
+    // `as u8`: the index is below 256, so `get` never misses.
+    let i = (c as u8 ^ b) as usize;
+    table.get(i).copied().unwrap_or(0) ^ (c >> 8)
+}
+
+/// The CRC register after `src` (copied to `dst` on the way, if given:
+/// the shorter one's length).
+#[inline(never)] // one copy, whoever calls
+fn run(crc: u32, src: &[u8], dst: Option<&mut [u8]>) -> u32 {
+    let table = table::get();
+    let n = dst.as_deref().map_or(src.len(), |d| d.len().min(src.len()));
+    let src = src.get(..n).unwrap_or_default();
+    let bytes = |c: u32, s: &[u8], d: Option<&mut [u8]>| match d {
+        Some(d) => s.iter().zip(d).fold(c, |c, (&b, o)| {
+            *o = b;
+            step(table, c, b)
+        }),
+        None => s.iter().fold(c, |c, &b| step(table, c, b)),
+    };
+    #[cfg(all(target_arch = "arm", target_feature = "thumb2"))]
+    {
+        // Bytes up to a word boundary of `src` (LDM needs one), then
+        // 16-byte blocks in assembly, then the rest.
+        let head = src.as_ptr().align_offset(4).min(n);
+        let blocks = (n - head) / 16;
+        let (s_head, s_rest) = src.split_at_checked(head).unwrap_or_default();
+        let (mut d_head, mut d_rest) = (None, None);
+        if let Some(d) = dst {
+            if let Some((h, r)) = d.split_at_mut_checked(head) {
+                (d_head, d_rest) = (Some(h), Some(r));
+            }
+        }
+        let mut c = bytes(crc, s_head, d_head);
+        let (s_mid, s_tail) = s_rest.split_at_checked(blocks * 16).unwrap_or_default();
+        let (d_mid, d_tail) = match d_rest {
+            Some(d) => match d.split_at_mut_checked(blocks * 16) {
+                Some((m, t)) => (Some(m), Some(t)),
+                None => (None, None),
+            },
+            None => (None, None),
+        };
+        if blocks > 0 {
+            let dst_ptr = d_mid.map_or(core::ptr::null_mut(), |d| d.as_mut_ptr());
+            // SAFETY: `s_mid` is `blocks` × 16 readable bytes, word-aligned
+            // (its start is `src`'s first word boundary); `dst_ptr` is null
+            // or `blocks` × 16 writable bytes (unaligned STR is allowed on
+            // ARMv7-M); `table` is 256 words, indexed by a byte.
+            unsafe {
+                core::arch::asm!(
+                    "2:",
+                    "ldmia {src}!, {{r4, r5, r8, r10}}",
+                    "cbz r2, 3f",
+                    "str r4, [r2], #4",
+                    "str r5, [r2], #4",
+                    "str r8, [r2], #4",
+                    "str r10, [r2], #4",
+                    "3:",
+                    "eors {c}, {c}, r4",
+                    "uxtb {t}, {c}",
+                    "ldr {t}, [{tbl}, {t}, lsl #2]",
+                    "eor {c}, {t}, {c}, lsr #8",
+                    "uxtb {t}, {c}",
+                    "ldr {t}, [{tbl}, {t}, lsl #2]",
+                    "eor {c}, {t}, {c}, lsr #8",
+                    "uxtb {t}, {c}",
+                    "ldr {t}, [{tbl}, {t}, lsl #2]",
+                    "eor {c}, {t}, {c}, lsr #8",
+                    "uxtb {t}, {c}",
+                    "ldr {t}, [{tbl}, {t}, lsl #2]",
+                    "eor {c}, {t}, {c}, lsr #8",
+                    "eors {c}, {c}, r5",
+                    "uxtb {t}, {c}",
+                    "ldr {t}, [{tbl}, {t}, lsl #2]",
+                    "eor {c}, {t}, {c}, lsr #8",
+                    "uxtb {t}, {c}",
+                    "ldr {t}, [{tbl}, {t}, lsl #2]",
+                    "eor {c}, {t}, {c}, lsr #8",
+                    "uxtb {t}, {c}",
+                    "ldr {t}, [{tbl}, {t}, lsl #2]",
+                    "eor {c}, {t}, {c}, lsr #8",
+                    "uxtb {t}, {c}",
+                    "ldr {t}, [{tbl}, {t}, lsl #2]",
+                    "eor {c}, {t}, {c}, lsr #8",
+                    "eor {c}, {c}, r8",
+                    "uxtb {t}, {c}",
+                    "ldr {t}, [{tbl}, {t}, lsl #2]",
+                    "eor {c}, {t}, {c}, lsr #8",
+                    "uxtb {t}, {c}",
+                    "ldr {t}, [{tbl}, {t}, lsl #2]",
+                    "eor {c}, {t}, {c}, lsr #8",
+                    "uxtb {t}, {c}",
+                    "ldr {t}, [{tbl}, {t}, lsl #2]",
+                    "eor {c}, {t}, {c}, lsr #8",
+                    "uxtb {t}, {c}",
+                    "ldr {t}, [{tbl}, {t}, lsl #2]",
+                    "eor {c}, {t}, {c}, lsr #8",
+                    "eor {c}, {c}, r10",
+                    "uxtb {t}, {c}",
+                    "ldr {t}, [{tbl}, {t}, lsl #2]",
+                    "eor {c}, {t}, {c}, lsr #8",
+                    "uxtb {t}, {c}",
+                    "ldr {t}, [{tbl}, {t}, lsl #2]",
+                    "eor {c}, {t}, {c}, lsr #8",
+                    "uxtb {t}, {c}",
+                    "ldr {t}, [{tbl}, {t}, lsl #2]",
+                    "eor {c}, {t}, {c}, lsr #8",
+                    "uxtb {t}, {c}",
+                    "ldr {t}, [{tbl}, {t}, lsl #2]",
+                    "eor {c}, {t}, {c}, lsr #8",
+                    "subs {n}, {n}, #1",
+                    "bne 2b",
+                    c = inout(reg) c,
+                    src = inout(reg) s_mid.as_ptr() => _,
+                    inout("r2") dst_ptr => _,
+                    n = inout(reg) blocks => _,
+                    tbl = in(reg) table.as_ptr(),
+                    t = out(reg) _,
+                    out("r4") _,
+                    out("r5") _,
+                    out("r8") _,
+                    out("r10") _,
+                    options(nostack),
+                );
+            }
+        }
+        bytes(c, s_tail, d_tail)
+    }
+    #[cfg(not(all(target_arch = "arm", target_feature = "thumb2")))]
+    {
+        bytes(crc, src, dst)
     }
 }

@@ -12,8 +12,10 @@
 //! | [`console`] | where the log goes: the board's `cuatro_console_write` |
 //! | [`clock`] | the 1 ms SysTick clock |
 //! | [`stack`] | stack painting and the high-water mark |
+//! | [`meter`] | the board measures itself: busy time outside WFI per game reply and uploaded byte, the `meter:` line |
 //! | [`storage`] | upload sinks: kept in RAM, or streamed (length + CRC-32 only) |
 //! | [`fault`] | hard fault and panic: a log line and a reset |
+//! | `mem` | (boards only) a small `__aeabi_memmove8`: compiler_builtins' costs 658 B for one 24-byte call |
 //! | `cpu_bench` | (feature `cpu-bench`) times `dificil` moves at boot, for docs/CPU.md |
 //!
 //! The exception handlers and the vector table's interrupt part must be
@@ -36,6 +38,9 @@ pub mod cpu_bench;
 pub mod crc32;
 pub mod fault;
 pub mod log;
+#[cfg(target_os = "none")]
+pub mod mem;
+pub mod meter;
 pub mod nic;
 pub mod run;
 pub mod stack;

@@ -97,11 +97,14 @@ impl Storage for UploadSink {
             .checked_add(data.len())
             .filter(|&end| end <= self.expected)
             .ok_or(StorageError::Io)?;
-        if let Some(region) = self.region.as_deref_mut() {
-            let dst = region.get_mut(self.len..end).ok_or(StorageError::Io)?;
-            dst.copy_from_slice(data);
+        match self.region.as_deref_mut() {
+            // The copy and the CRC in one pass over the bytes.
+            Some(region) => {
+                let dst = region.get_mut(self.len..end).ok_or(StorageError::Io)?;
+                self.crc.copy(dst, data);
+            }
+            None => self.crc.update(data),
         }
-        self.crc.update(data);
         self.len = end;
         Ok(())
     }

@@ -196,3 +196,75 @@ fn boot_and_listening_lines() {
     assert_eq!(c.port_base, 8080);
     assert_eq!(c.gateway, Some(Ipv4Address::new(10, 0, 2, 2)));
 }
+
+#[test]
+fn meter_line_format() {
+    console();
+    crate::meter::line(1234, 4_194_308, 2_718_281);
+    assert_eq!(
+        console(),
+        "[   0.000] INFO  meter: replies=1234 upload_bytes=4194308 busy_us=2718281\n"
+    );
+    crate::meter::line(0, u32::MAX, 0);
+    assert_eq!(
+        console(),
+        "[   0.000] INFO  meter: replies=0 upload_bytes=4294967295 busy_us=0\n"
+    );
+}
+
+/// CRC-32 one bit at a time: the definition the table code must match.
+fn crc32_bitwise(data: &[u8]) -> u32 {
+    let mut c = !0u32;
+    for &b in data {
+        c ^= u32::from(b);
+        for _ in 0..8 {
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+        }
+    }
+    !c
+}
+
+#[test]
+fn crc32_table_is_the_bitwise_crc_at_every_length_offset_and_split() {
+    let data: Vec<u8> = (0..200u32)
+        .map(|i| (i.wrapping_mul(151) ^ (i >> 3)) as u8)
+        .collect();
+    let mut table = [0u32; 256];
+    crate::crc32::fill(&mut table);
+    assert_eq!(table[1], 0x7707_3096);
+    assert_eq!(table[255], 0x2D02_EF8D);
+    for offset in 0..8 {
+        for len in 0..=64 {
+            let src = &data[offset..offset + len];
+            let want = crc32_bitwise(src);
+            let mut c = Crc32::new();
+            c.update(src);
+            assert_eq!(c.value(), want, "update, offset {offset} len {len}");
+            // The fused copy: same CRC, the bytes copied, at any split.
+            for split in [0, len / 3, len / 2, len] {
+                let mut dst = std::vec![0u8; len + 3];
+                let mut c = Crc32::new();
+                let (a, b) = src.split_at(split);
+                assert_eq!(c.copy(&mut dst[1..1 + split], a), split);
+                assert_eq!(c.copy(&mut dst[1 + split..1 + len], b), len - split);
+                assert_eq!(
+                    c.value(),
+                    want,
+                    "copy, offset {offset} len {len} split {split}"
+                );
+                assert_eq!(&dst[1..1 + len], src);
+                assert_eq!((dst[0], dst[len + 1], dst[len + 2]), (0, 0, 0));
+            }
+        }
+    }
+    // A destination shorter than the source: only what fits is copied and added.
+    let mut dst = [0u8; 5];
+    let mut c = Crc32::new();
+    assert_eq!(c.copy(&mut dst, &data[..9]), 5);
+    assert_eq!(c.value(), crc32_bitwise(&data[..5]));
+    assert_eq!(dst, data[..5]);
+}

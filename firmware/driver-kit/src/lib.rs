@@ -19,14 +19,74 @@
 
 use smoltcp::phy::{self, Device};
 
+/// Bytes per register and FIFO word.
+pub const WORD: usize = 4;
+/// Words one `LDM`/`STM` burst moves between a FIFO and memory
+/// ([`Regs::read_fifo`], [`Regs::write_fifo`] on [`Mmio`]).
+pub const FIFO_BURST: usize = 8;
+
 /// Access to a register block. Offsets are bytes from the base; every
 /// access is one 32-bit word. Reading a FIFO port pops it, so `read` has
 /// side effects even though it takes `&self`.
+///
+/// The FIFO methods move many words at once. Their default bodies are a
+/// word at a time through `read`/`write` (what a fake register file in a
+/// test sees); [`Mmio`] on Thumb-2 moves [`FIFO_BURST`] words per
+/// instruction pair.
 pub trait Regs {
     /// Reads the 32-bit register at byte offset `off`.
     fn read(&self, off: u32) -> u32;
     /// Writes the 32-bit register at byte offset `off`.
     fn write(&mut self, off: u32, v: u32);
+
+    /// Pops `buf.len()` words from a FIFO whose read port is aliased over
+    /// [`FIFO_BURST`] consecutive words from `off` (the LAN9118's data
+    /// FIFOs): a burst may read `off`, `off + 4`, ... `off + 28`.
+    fn read_fifo(&self, off: u32, buf: &mut [u32]) {
+        for w in buf {
+            *w = self.read(off);
+        }
+    }
+
+    /// Pushes `buf` into a FIFO whose write port is aliased like
+    /// [`Regs::read_fifo`]'s.
+    fn write_fifo(&mut self, off: u32, buf: &[u32]) {
+        for &w in buf {
+            self.write(off, w);
+        }
+    }
+
+    /// Pops `buf.len()` words from a FIFO with one port address (every
+    /// read at `off`: the Stellaris MAC's `MACDATA`).
+    fn read_port(&self, off: u32, buf: &mut [u32]) {
+        for w in buf {
+            *w = self.read(off);
+        }
+    }
+}
+
+/// The whole words of `bytes` as `u32`s (native, little-endian on every
+/// board), if it starts on a word boundary; else nothing (a driver's frame
+/// buffers are word-aligned: [`Buffers`]).
+pub fn words_mut(bytes: &mut [u8]) -> &mut [u32] {
+    // SAFETY: every bit pattern is a valid `u32` and a valid `u8`.
+    let (head, words, _) = unsafe { bytes.align_to_mut::<u32>() };
+    if head.is_empty() {
+        words
+    } else {
+        &mut []
+    }
+}
+
+/// [`words_mut`] for reading.
+pub fn words(bytes: &[u8]) -> &[u32] {
+    // SAFETY: as in `words_mut`.
+    let (head, words, _) = unsafe { bytes.align_to::<u32>() };
+    if head.is_empty() {
+        words
+    } else {
+        &[]
+    }
 }
 
 /// A register block in memory-mapped I/O (volatile accesses).
@@ -56,6 +116,119 @@ impl Regs for Mmio {
     fn write(&mut self, off: u32, v: u32) {
         // SAFETY: as in `read`.
         unsafe { core::ptr::write_volatile((self.base + off as usize) as *mut u32, v) }
+    }
+
+    #[cfg(all(target_arch = "arm", target_feature = "thumb2"))]
+    fn read_fifo(&self, off: u32, buf: &mut [u32]) {
+        // SAFETY: `new`'s contract, and the trait's: the FIFO's read port
+        // spans FIFO_BURST words from base + off; `buf` is writable.
+        unsafe { burst::read(self.base + off as usize, buf.as_mut_ptr(), buf.len()) }
+    }
+
+    #[cfg(all(target_arch = "arm", target_feature = "thumb2"))]
+    fn write_fifo(&mut self, off: u32, buf: &[u32]) {
+        // SAFETY: as in `read_fifo`, for the write port; `buf` is readable.
+        unsafe { burst::write(self.base + off as usize, buf.as_ptr(), buf.len()) }
+    }
+
+    #[cfg(all(target_arch = "arm", target_feature = "thumb2"))]
+    fn read_port(&self, off: u32, buf: &mut [u32]) {
+        // SAFETY: `new`'s contract: base + off is the port; `buf` is writable.
+        unsafe { burst::read_port(self.base + off as usize, buf.as_mut_ptr(), buf.len()) }
+    }
+}
+
+/// The FIFO loops of [`Mmio`] in Thumb-2 assembly: `LDM`/`STM` of
+/// [`FIFO_BURST`] words (r3–r10) between the port and memory, then a word
+/// at a time. Naked functions: r7 (Thumb's frame pointer) is one of the
+/// eight, saved and restored here.
+#[cfg(all(target_arch = "arm", target_feature = "thumb2"))]
+mod burst {
+    const _: () = assert!(super::FIFO_BURST == 8);
+
+    /// Pops `words` words from the port at `port` (aliased over 8 words)
+    /// into `dst`.
+    #[unsafe(naked)]
+    pub(super) unsafe extern "C" fn read(port: usize, dst: *mut u32, words: usize) {
+        core::arch::naked_asm!(
+            "push {{r4-r10}}",
+            "1:",
+            "subs r2, r2, #8",
+            "blo 2f",
+            "ldm r0, {{r3-r10}}",
+            "stmia r1!, {{r3-r10}}",
+            "b 1b",
+            "2:",
+            "adds r2, r2, #8",
+            "beq 4f",
+            "3:",
+            "ldr r3, [r0]",
+            "str r3, [r1], #4",
+            "subs r2, r2, #1",
+            "bne 3b",
+            "4:",
+            "pop {{r4-r10}}",
+            "bx lr",
+        )
+    }
+
+    /// Pushes `words` words from `src` into the port at `port` (aliased
+    /// over 8 words).
+    #[unsafe(naked)]
+    pub(super) unsafe extern "C" fn write(port: usize, src: *const u32, words: usize) {
+        core::arch::naked_asm!(
+            "push {{r4-r10}}",
+            "1:",
+            "subs r2, r2, #8",
+            "blo 2f",
+            "ldmia r1!, {{r3-r10}}",
+            "stm r0, {{r3-r10}}",
+            "b 1b",
+            "2:",
+            "adds r2, r2, #8",
+            "beq 4f",
+            "3:",
+            "ldr r3, [r1], #4",
+            "str r3, [r0]",
+            "subs r2, r2, #1",
+            "bne 3b",
+            "4:",
+            "pop {{r4-r10}}",
+            "bx lr",
+        )
+    }
+
+    /// Pops `words` words from the single port at `port` into `dst`: eight
+    /// loads of the same address, one `STM`.
+    #[unsafe(naked)]
+    pub(super) unsafe extern "C" fn read_port(port: usize, dst: *mut u32, words: usize) {
+        core::arch::naked_asm!(
+            "push {{r4-r10}}",
+            "1:",
+            "subs r2, r2, #8",
+            "blo 2f",
+            "ldr r3, [r0]",
+            "ldr r4, [r0]",
+            "ldr r5, [r0]",
+            "ldr r6, [r0]",
+            "ldr r7, [r0]",
+            "ldr r8, [r0]",
+            "ldr r9, [r0]",
+            "ldr r10, [r0]",
+            "stmia r1!, {{r3-r10}}",
+            "b 1b",
+            "2:",
+            "adds r2, r2, #8",
+            "beq 4f",
+            "3:",
+            "ldr r3, [r0]",
+            "str r3, [r1], #4",
+            "subs r2, r2, #1",
+            "bne 3b",
+            "4:",
+            "pop {{r4-r10}}",
+            "bx lr",
+        )
     }
 }
 

@@ -69,3 +69,68 @@ fn mmio_reads_and_writes_the_word_at_base_plus_offset() {
     assert_eq!(regs.read(4), 0);
     assert_eq!(words[2], 0x1234_5678);
 }
+
+/// A FIFO port: every read pops the next word, every write pushes one,
+/// whatever the offset (the aliasing the burst methods rely on).
+struct FifoRegs {
+    rx: RefCell<std::collections::VecDeque<u32>>,
+    reads: RefCell<Vec<u32>>,
+    tx: Vec<(u32, u32)>,
+}
+
+impl Regs for FifoRegs {
+    fn read(&self, off: u32) -> u32 {
+        self.reads.borrow_mut().push(off);
+        self.rx.borrow_mut().pop_front().unwrap_or(0xdead_beef)
+    }
+    fn write(&mut self, off: u32, v: u32) {
+        self.tx.push((off, v));
+    }
+}
+
+#[test]
+fn fifo_defaults_move_every_word_in_order_through_the_port() {
+    for n in [0usize, 1, 7, 8, 9, 16, 17, 379] {
+        let mut regs = FifoRegs {
+            rx: RefCell::new((0..n as u32).map(|i| i * 3 + 1).collect()),
+            reads: RefCell::new(Vec::new()),
+            tx: Vec::new(),
+        };
+        let mut buf = std::vec![0u32; n + 1];
+        regs.read_fifo(0x10, &mut buf[..n]);
+        assert_eq!(
+            &buf[..n],
+            &(0..n as u32).map(|i| i * 3 + 1).collect::<Vec<_>>()[..]
+        );
+        assert_eq!(buf[n], 0, "nothing past the slice");
+        assert!(regs.reads.borrow().iter().all(|&o| o == 0x10));
+        regs.rx = RefCell::new((0..n as u32).collect());
+        regs.read_port(0x04, &mut buf[..n]);
+        assert_eq!(&buf[..n], &(0..n as u32).collect::<Vec<_>>()[..]);
+        let words: Vec<u32> = (0..n as u32).map(|i| !i).collect();
+        regs.write_fifo(0x20, &words);
+        assert_eq!(
+            regs.tx,
+            words.iter().map(|&w| (0x20, w)).collect::<Vec<_>>()
+        );
+    }
+}
+
+#[test]
+fn word_views_of_byte_buffers() {
+    let mut b = Buffers::<16>::new();
+    b.rx[4] = 0x78;
+    b.rx[5] = 0x56;
+    b.rx[6] = 0x34;
+    b.rx[7] = 0x12;
+    assert_eq!(words_mut(&mut b.rx).len(), 4);
+    assert_eq!(
+        words(&b.rx)[1],
+        u32::from_le_bytes([0x78, 0x56, 0x34, 0x12])
+    );
+    // A slice that does not start on a word boundary has no word view.
+    assert!(words(&b.rx[1..]).is_empty());
+    assert!(words_mut(&mut b.tx[2..]).is_empty());
+    // One that does: its whole words (the tail bytes are not a word).
+    assert_eq!(words(&b.rx[4..15]).len(), 2);
+}

@@ -248,6 +248,7 @@ impl<S: Storage> Server<'_, S> {
                         // Room was checked above: this never truncates.
                         let _ = socket.send_slice(frame);
                         self.sent = true;
+                        self.stats.replies = self.stats.replies.wrapping_add(1);
                     }
                     if close {
                         socket.close();

@@ -74,6 +74,12 @@ pub struct Stats {
     pub closing_reclaimed: u32,
     /// Idle listeners moved to the other game port for a SYN.
     pub listeners_moved: u32,
+    /// Game replies queued (greetings and refusals aside): the actions
+    /// answered, for a board's `meter:` line (wrapping).
+    pub replies: u32,
+    /// Bytes the upload service took from its socket into the storage,
+    /// length prefixes included (wrapping).
+    pub upload_bytes: u32,
     /// What the middleware dropped and answered.
     pub guard: GuardStats,
 }

@@ -106,6 +106,9 @@ impl<S: Storage> Server<'_, S> {
                         let (n, o) = up.handle(buf, now_ms, storage, &mut out);
                         (n, (n, o))
                     });
+                    if let Ok((n, _)) = step {
+                        self.stats.upload_bytes = self.stats.upload_bytes.wrapping_add(n as u32);
+                    }
                     match step {
                         Ok((_, UploadOutput::Reply { len, outcome })) => {
                             reply = Some((len, outcome));

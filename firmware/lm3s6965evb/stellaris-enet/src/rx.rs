@@ -51,15 +51,17 @@ impl<R: Regs> Stellaris<'_, R> {
             let rest = image_len.div_ceil(WORD).saturating_sub(1);
             match classify(image_len) {
                 Image::Frame(len) => {
-                    let regs = &self.regs;
                     // `RX_IMAGE_MAX <= FRAME_BUFFER`, whole words: every
-                    // word of the image has its chunk.
-                    let mut chunks = self.rx.chunks_exact_mut(WORD);
-                    if let Some(chunk) = chunks.next() {
-                        chunk.copy_from_slice(&first.to_le_bytes());
-                    }
-                    for chunk in chunks.take(rest) {
-                        chunk.copy_from_slice(&regs.read(reg::DATA).to_le_bytes());
+                    // word of the image has its place (the buffer is
+                    // word-aligned); the rest in one go from MACDATA.
+                    let words = cuatro_driver_kit::words_mut(self.rx);
+                    match words.split_first_mut() {
+                        Some((head, tail)) if tail.len() >= rest => {
+                            *head = first;
+                            self.regs
+                                .read_port(reg::DATA, tail.get_mut(..rest).unwrap_or_default());
+                        }
+                        _ => return None,
                     }
                     bump(&mut self.stats.rx_frames);
                     return Some(len);

@@ -88,7 +88,11 @@ impl Fake {
         let mut bytes = frame.to_vec();
         bytes.extend_from_slice(&[0xc1, 0xc2, 0xc3, 0xc4]);
         let mut m = self.m();
-        for chunk in bytes.chunks(4) {
+        // RX_CFG's RXDOFF: that many bytes before the frame in the FIFO
+        // (not counted in the status length), as the chip and QEMU do.
+        let mut fifo = std::vec![0u8; ((m.rx_cfg >> 8) & 0x1f) as usize];
+        fifo.extend_from_slice(&bytes);
+        for chunk in fifo.chunks(4) {
             let mut w = [0u8; 4];
             w[..chunk.len()].copy_from_slice(chunk);
             m.rx_data.push_back(u32::from_le_bytes(w));
@@ -101,7 +105,8 @@ impl Fake {
     /// Queues a status with a given length whose data words are garbage.
     fn push_rx_raw(&self, len_with_crc: u32, status_flags: u32) {
         let mut m = self.m();
-        for i in 0..len_with_crc.div_ceil(4) {
+        let offset = (m.rx_cfg >> 8) & 0x1f;
+        for i in 0..(len_with_crc + offset).div_ceil(4) {
             m.rx_data.push_back(0xdead_0000 | i);
         }
         m.rx_status.push_back((len_with_crc << 16) | status_flags);
@@ -266,7 +271,9 @@ fn init_brings_the_chip_up() {
     assert!(m.writes.contains(&(reg::HW_CFG, HW_CFG_SRST)));
     assert_eq!(m.mac_cr, MAC_CR_TXEN | MAC_CR_RXEN | MAC_CR_FDPX);
     assert_eq!(m.tx_cfg, TX_CFG_TX_ON | TX_CFG_TXSAO);
-    assert_eq!(m.rx_cfg, 0);
+    // The frame RX_ALIGN bytes into the first FIFO word: its IP header
+    // lands word-aligned in the RX buffer.
+    assert_eq!(m.rx_cfg, 2 << 8);
     // Interrupts masked, pin active-high push-pull but disabled.
     assert_eq!(m.int_en, 0);
     assert_eq!(m.irq_cfg, IRQ_CFG_POL | IRQ_CFG_TYPE);
@@ -318,6 +325,8 @@ fn receives_every_length_alignment_without_crc() {
         let got = nic.receive_frame().expect("a frame");
         assert_eq!(got, len);
         assert_eq!(nic.rx_frame(got).unwrap(), &f[..]);
+        // RX_ALIGN: the IP header (after 14 bytes of Ethernet) is word-aligned.
+        assert_eq!((nic.rx_frame(got).unwrap().as_ptr() as usize + 14) % 4, 0);
         // The FIFO is left exactly at the next frame's start.
         assert!(nic.regs().0.borrow().rx_data.is_empty(), "len {len}");
     }
@@ -463,4 +472,36 @@ fn misc_registers() {
     assert_eq!(nic.free_running_counter(), 12345);
     nic.regs().m().phy[phy_reg::BSR as usize] = BSR_LINK;
     assert_eq!(nic.link_up(), Some(true));
+}
+
+#[test]
+fn sends_aligned_and_unaligned_frames_of_every_tail_length() {
+    // Word-aligned storage; frames taken at offsets 0 (the bursts) and 1..3
+    // (the byte-packing path), lengths with every tail.
+    let mut store = [0u32; 400];
+    for (i, w) in store.iter_mut().enumerate() {
+        *w = (i as u32).wrapping_mul(0x0101_0101) ^ 0x5a3c_96e1;
+    }
+    let bytes: Vec<u8> = store.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let mut aligned = std::vec![0u32; 400];
+    let buf = cuatro_driver_kit::words_mut(unsafe {
+        // SAFETY (test): `aligned` is 1600 bytes, viewed as bytes here only.
+        core::slice::from_raw_parts_mut(aligned.as_mut_ptr().cast::<u8>(), 1600)
+    });
+    buf.copy_from_slice(&store);
+    let mut b = Buffers::new();
+    let mut nic = up(&mut b);
+    let mut want = Vec::new();
+    for offset in 0..4 {
+        for len in [14, 60, 61, 62, 63, 64, 100, 1513, 1514] {
+            // SAFETY (test): as above.
+            let all = unsafe { core::slice::from_raw_parts(aligned.as_ptr().cast::<u8>(), 1600) };
+            let f = &all[offset..offset + len];
+            assert_eq!(f, &bytes[offset..offset + len]);
+            assert!(nic.send_frame(f));
+            want.push(f.to_vec());
+        }
+    }
+    let sent: Vec<Vec<u8>> = nic.regs().sent().into_iter().map(|(_, _, d)| d).collect();
+    assert_eq!(sent, want);
 }
