@@ -69,8 +69,28 @@ fn event_line(r: &Received) -> Option<String> {
             let _ = write!(s, "La columna {c} está llena.");
         }
         Event::Goodbye => s.push_str("¡Hasta luego!"),
+        Event::WelcomePvp => s.push_str(
+            "¡Bienvenido a cuatro en línea, jugador contra jugador! \\juego_nuevo busca un rival.",
+        ),
+        Event::Matched { opening: None } => {
+            s.push_str("Juego nuevo contra otro jugador: juegas con X y empiezas.")
+        }
+        Event::Matched { opening: Some(c) } => {
+            let _ = write!(
+                s,
+                "Juego nuevo contra otro jugador: juegas con X; tu rival empezó en la {c}. Te toca."
+            );
+        }
+        Event::Answered { player, opponent } => {
+            let _ = write!(s, "Jugaste en la columna {player}");
+            if let Some(c) = opponent {
+                let _ = write!(s, "; tu rival jugó en la {c}");
+            }
+            s.push('.');
+        }
         Event::Failed => match r.error {
             Some(Error::ServerFull) => s.push_str("Servidor lleno: intenta más tarde."),
+            Some(Error::OpponentLeft) => s.push_str("Tu rival dejó el juego."),
             Some(e) => {
                 let _ = write!(s, "Error: {e}");
             }
@@ -79,6 +99,9 @@ fn event_line(r: &Received) -> Option<String> {
     }
     match r.estado {
         Estado::Ganaste => s.push_str(" ¡Ganaste!"),
+        Estado::Perdiste if r.event.is_some_and(Event::is_pvp) => {
+            s.push_str(" Perdiste: tu rival hizo cuatro en línea.")
+        }
         Estado::Perdiste => s.push_str(" Perdiste: la CPU hizo cuatro en línea."),
         Estado::Empate => s.push_str(" Empate: el tablero está lleno."),
         Estado::Jugando | Estado::SinJuego => {}

@@ -50,6 +50,10 @@ pub enum Error {
     /// `dificil`; a level left out of the build counts as unknown). The
     /// game is unchanged and the connection kept.
     BadLevel,
+    /// Player vs player: the opponent left the game (`\salir`, a closed or
+    /// reset connection, the idle timeout); the one who stayed wins. The
+    /// connection is kept: `\juego_nuevo` looks for another opponent.
+    OpponentLeft,
 }
 
 /// By hand, as the derive would (a unit variant: its index and its
@@ -81,12 +85,13 @@ impl Error {
             Error::CodecDisabled => "codec_disabled",
             Error::Evicted => "evicted",
             Error::BadLevel => "bad_level",
+            Error::OpponentLeft => "opponent_left",
         }
     }
 
     /// Every error, in declaration order (the order of the compact
     /// encoding's discriminants).
-    pub const ALL: [Error; 16] = [
+    pub const ALL: [Error; 17] = [
         Error::FrameEmpty,
         Error::FrameTooLarge,
         Error::BufferTooSmall,
@@ -103,6 +108,7 @@ impl Error {
         Error::CodecDisabled,
         Error::Evicted,
         Error::BadLevel,
+        Error::OpponentLeft,
     ];
 
     /// Inverse of [`Error::code`].

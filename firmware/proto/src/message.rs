@@ -317,6 +317,24 @@ pub enum Event {
     /// [`Level::Dificil`]; a server says [`Event::NewGame`] for
     /// [`Level::Aleatorio`]).
     NewGameAt(Level),
+    /// The greeting on a player-vs-player port (no game yet).
+    WelcomePvp,
+    /// Player vs player: a game against another player started. `opening`
+    /// is `None` for the first player (to move), else the first player's
+    /// opening column (the second player is to move).
+    Matched {
+        /// The first player's opening column, for the second player.
+        opening: Option<u8>,
+    },
+    /// Player vs player: the client played `player`; the opponent
+    /// answered in `opponent` (`None` when the client's move ended the
+    /// game).
+    Answered {
+        /// Column the client played.
+        player: u8,
+        /// Column the opponent played, if it moved.
+        opponent: Option<u8>,
+    },
 }
 
 impl Event {
@@ -327,6 +345,15 @@ impl Event {
             Level::Aleatorio => Event::NewGame,
             level => Event::NewGameAt(level),
         }
+    }
+
+    /// Whether the event is one of player vs player (the opponent is a
+    /// person, not the CPU).
+    pub const fn is_pvp(self) -> bool {
+        matches!(
+            self,
+            Event::WelcomePvp | Event::Matched { .. } | Event::Answered { .. }
+        )
     }
 
     /// The level of a new-game event (`None` for other events).

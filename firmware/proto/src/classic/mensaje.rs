@@ -18,7 +18,7 @@ pub(crate) fn render(reply: &Reply, w: &mut Cursor<'_>) -> Result<(), Error> {
         draw_board(&reply.tablero, w)?;
     }
     event_line(reply, w)?;
-    outcome_line(reply.estado, w)?;
+    outcome_line(reply.estado, reply.event.is_pvp(), w)?;
     if let Some(err) = reply.error {
         error_line(err, w)?;
     }
@@ -78,14 +78,37 @@ fn event_line(reply: &Reply, w: &mut Cursor<'_>) -> Result<(), Error> {
             w.str(" está llena.\n")
         }
         Event::Goodbye | Event::Failed => Ok(()),
+        Event::WelcomePvp => w.str(
+            "¡Bienvenido a cuatro en línea, jugador contra jugador! Tú juegas con X, tu rival con O; \\juego_nuevo busca un rival.\n",
+        ),
+        Event::Matched { opening: None } => {
+            w.str("Juego nuevo contra otro jugador: tú empiezas. Elige una columna de 0 a 6.\n")
+        }
+        Event::Matched {
+            opening: Some(col),
+        } => {
+            w.str("Juego nuevo contra otro jugador: empezó en la columna ")?;
+            w.u64(u64::from(col))?;
+            w.str(". Te toca.\n")
+        }
+        Event::Answered { player, opponent } => {
+            w.str("Jugaste en la columna ")?;
+            w.u64(u64::from(player))?;
+            if let Some(col) = opponent {
+                w.str("; tu rival jugó en la ")?;
+                w.u64(u64::from(col))?;
+            }
+            w.str(".\n")
+        }
     }
 }
 
 /// How a finished game ended.
-fn outcome_line(estado: Estado, w: &mut Cursor<'_>) -> Result<(), Error> {
+fn outcome_line(estado: Estado, pvp: bool, w: &mut Cursor<'_>) -> Result<(), Error> {
     match estado {
         Estado::SinJuego | Estado::Jugando => Ok(()),
         Estado::Ganaste => w.str("¡Ganaste! Hiciste cuatro en línea.\n"),
+        Estado::Perdiste if pvp => w.str("Perdiste: tu rival hizo cuatro en línea.\n"),
         Estado::Perdiste => w.str("Perdiste: la CPU hizo cuatro en línea.\n"),
         Estado::Empate => w.str("Empate: el tablero está lleno.\n"),
     }
@@ -124,6 +147,7 @@ fn error_line(err: Error, w: &mut Cursor<'_>) -> Result<(), Error> {
             w.str("sesión cedida a otro jugador: estuvo inactiva demasiado tiempo")?
         }
         Error::BadLevel => w.str("nivel desconocido: usa aleatorio, facil o dificil")?,
+        Error::OpponentLeft => w.str("tu rival dejó el juego: ganas tú")?,
     }
     w.str(" [")?;
     w.str(err.code())?;
