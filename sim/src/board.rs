@@ -13,8 +13,9 @@ use smoltcp::wire::{EthernetAddress, Ipv4Address, Ipv4Cidr};
 
 /// The board's MAC address, on every link.
 pub const BOARD_MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x01]);
-/// The board's ports (classic, compact, upload) on every link.
-pub const BOARD_PORTS: [u16; 3] = [8080, 8081, 8082];
+/// The board's ports on every link: classic, compact, upload, and player
+/// vs player classic and compact.
+pub const BOARD_PORTS: [u16; 5] = [8080, 8081, 8082, 8083, 8084];
 /// Behind the relay: QEMU user networking's guest address...
 pub const RELAY_IP: Ipv4Cidr = Ipv4Cidr::new(Ipv4Address::new(10, 0, 2, 15), 24);
 /// ... and its gateway (the relay's side of the link).

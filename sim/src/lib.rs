@@ -89,14 +89,18 @@ pub struct Addrs {
     pub compact: SocketAddr,
     /// File upload port.
     pub upload: SocketAddr,
+    /// Player-vs-player classic port.
+    pub pvp: SocketAddr,
+    /// Player-vs-player compact port.
+    pub pvp_compact: SocketAddr,
 }
 
 impl Addrs {
     /// The `ready` line printed once every port accepts connections.
     pub fn ready_line(&self) -> String {
         format!(
-            "ready classic={} compact={} upload={}",
-            self.classic, self.compact, self.upload
+            "ready classic={} compact={} upload={} pvp={} pvp_compact={}",
+            self.classic, self.compact, self.upload, self.pvp, self.pvp_compact
         )
     }
 }
@@ -104,15 +108,17 @@ impl Addrs {
 /// Link rounds run before the loop looks at the kernel sockets again.
 const QUIET_ROUNDS: usize = 64;
 
-const LISTENER_TOKENS: [Token; 3] = [Token(0), Token(1), Token(2)];
-const WAKER: Token = Token(3);
-const FIRST_STREAM: usize = 4;
+/// The 127.0.0.1 listeners, one per board port ([`BOARD_PORTS`]).
+const LISTENERS: usize = BOARD_PORTS.len();
+const LISTENER_TOKENS: [Token; LISTENERS] = [Token(0), Token(1), Token(2), Token(3), Token(4)];
+const WAKER: Token = Token(LISTENERS);
+const FIRST_STREAM: usize = LISTENERS + 1;
 
 /// A bound simulator, ready to [`run`](Sim::run).
 pub struct Sim {
     config: SimConfig,
     poll: Poll,
-    listeners: [TcpListener; 3],
+    listeners: [TcpListener; LISTENERS],
     addrs: Addrs,
     stop: StopHandle,
     capture: Option<Box<dyn std::io::Write + Send>>,
@@ -166,7 +172,7 @@ impl Sim {
             TcpListener::bind(addr)
                 .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))
         };
-        let mut listeners = [bind(0)?, bind(1)?, bind(2)?];
+        let mut listeners = [bind(0)?, bind(1)?, bind(2)?, bind(3)?, bind(4)?];
         for (l, t) in listeners.iter_mut().zip(LISTENER_TOKENS) {
             poll.registry().register(l, t, Interest::READABLE)?;
         }
@@ -174,6 +180,8 @@ impl Sim {
             classic: listeners[0].local_addr()?,
             compact: listeners[1].local_addr()?,
             upload: listeners[2].local_addr()?,
+            pvp: listeners[3].local_addr()?,
+            pvp_compact: listeners[4].local_addr()?,
         };
         let stop = StopHandle::new(&poll, WAKER)?;
         Ok(Sim {
@@ -225,7 +233,7 @@ impl Sim {
 
         let mut events = Events::with_capacity(256);
         let mut next_token = FIRST_STREAM;
-        let mut listener_ready = [true; 3];
+        let mut listener_ready = [true; LISTENERS];
         loop {
             if self.stop.stopped() {
                 board_port.flush();

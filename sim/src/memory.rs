@@ -4,6 +4,7 @@
 
 use cuatro_core::cpu::Search;
 use cuatro_core::guard::Guard;
+use cuatro_core::pvp::Matchmaker;
 use cuatro_core::server::{
     MemoryError, MemoryView, Slot, DHCP_SOCKETS, RX_BUFFER, SESSIONS, SOCKETS, TX_BUFFER,
     UPLOAD_RX_BUFFER, UPLOAD_SOCKETS, UPLOAD_TX_BUFFER,
@@ -101,6 +102,7 @@ pub struct HostMemory<'a> {
     sessions: Vec<Option<Session>>,
     scratch: Vec<u8>,
     search: Box<Search>,
+    pvp: Box<Matchmaker>,
     upload_rx: Vec<u8>,
     upload_tx: Vec<u8>,
     guard: Box<Guard>,
@@ -118,6 +120,7 @@ impl<'a> HostMemory<'a> {
             sessions: (0..budget.sessions).map(|_| None).collect(),
             scratch: vec![0; REPLY_CAPACITY],
             search: Box::new(Search::new()),
+            pvp: Box::new(Matchmaker::new()),
             upload_rx: vec![0; budget.upload_buffer],
             upload_tx: vec![0; UPLOAD_TX_BUFFER],
             guard: Box::new(Guard::new()),
@@ -134,6 +137,7 @@ impl<'a> HostMemory<'a> {
             sessions: &mut self.sessions,
             scratch: &mut self.scratch,
             search: &mut self.search,
+            pvp: &mut self.pvp,
             upload_rx: &mut self.upload_rx,
             upload_tx: &mut self.upload_tx,
             guard: &mut self.guard,

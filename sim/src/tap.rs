@@ -158,7 +158,7 @@ pub struct TapSim {
 
 impl TapSim {
     /// Attaches to TAP `iface` with the board at `ip`. The game ports are
-    /// `config.port_base` and the next two (8080 when it is 0);
+    /// `config.port_base` and the next four (8080 when it is 0);
     /// `config.impair` and `config.pcap` apply to the TAP link.
     pub fn open(iface: &str, ip: Ipv4Cidr, config: SimConfig) -> Result<TapSim, TapError> {
         config.impair.validate().map_err(TapError)?;
@@ -192,15 +192,18 @@ impl TapSim {
         }
     }
 
-    /// The `ready` line: `ready tap=IFACE ip=A classic=A:P compact=A:P+1 upload=A:P+2`.
+    /// The `ready` line: `ready tap=IFACE ip=A classic=A:P compact=A:P+1
+    /// upload=A:P+2 pvp=A:P+3 pvp_compact=A:P+4`.
     pub fn ready_line(&self) -> String {
         let ip = self.ip.address();
         let p = self.port_base();
         format!(
-            "ready tap={} ip={ip} classic={ip}:{p} compact={ip}:{} upload={ip}:{}",
+            "ready tap={} ip={ip} classic={ip}:{p} compact={ip}:{} upload={ip}:{} pvp={ip}:{} pvp_compact={ip}:{}",
             self.iface,
             p + 1,
-            p + 2
+            p + 2,
+            p + 3,
+            p + 4
         )
     }
 

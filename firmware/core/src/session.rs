@@ -38,6 +38,7 @@
 use crate::admission::Admission;
 use crate::cpu::{self, Level, Rng, Search};
 use crate::game::{Game, MoveError, Outcome};
+use crate::pvp::{Answer, Matchmaker};
 use cuatro_proto::frame::{encode_frame_with, FrameDecoder};
 use cuatro_proto::{
     Action, Board, Cell, Codec, Error, Estado, Event, Refusal, Reply, HEADER_LEN, MAX_FRAME,
@@ -107,6 +108,9 @@ pub struct Session {
     /// When the first byte of the frame under way arrived.
     frame_started_ms: Option<u64>,
     closed: bool,
+    /// A player-vs-player session ([`crate::pvp`]): its games live in the
+    /// server's matchmaker, not here.
+    pvp: bool,
 }
 
 impl Session {
@@ -125,7 +129,36 @@ impl Session {
             acted: false,
             frame_started_ms: None,
             closed: false,
+            pvp: false,
         }
+    }
+
+    /// This session on a player-vs-player port: it plays through a
+    /// [`Matchmaker`] ([`Session::handle_pvp`]), not against the CPU. In a
+    /// build without the `pvp` feature it stays a CPU session.
+    #[must_use]
+    pub const fn with_pvp(mut self) -> Self {
+        self.pvp = cfg!(feature = "pvp");
+        self
+    }
+
+    /// Whether this is a player-vs-player session (always `false` without
+    /// the `pvp` feature).
+    pub const fn is_pvp(&self) -> bool {
+        cfg!(feature = "pvp") && self.pvp
+    }
+
+    /// The session is waiting for its opponent (its reply is held): the
+    /// wait is not idleness, so the idle timeout and the admission policy
+    /// count from now.
+    pub fn touch(&mut self, now_ms: u64) {
+        self.last_action_ms = self.last_action_ms.max(now_ms);
+    }
+
+    /// Encodes `reply` (one the [`Matchmaker`] made for this session) as a
+    /// frame in this session's codec.
+    pub fn deliver(&self, reply: &Reply, out: &mut [u8]) -> Result<usize, Error> {
+        encode(self.codec, reply, out)
     }
 
     /// This session with `level` as the CPU level of a `\juego_nuevo`
@@ -201,7 +234,12 @@ impl Session {
     /// driver drops the connection. That is always the case for a codec
     /// left out of the build ([`Error::CodecDisabled`]).
     pub fn greet(&mut self, out: &mut [u8]) -> Result<usize, Error> {
-        let reply = self.reply(Event::Welcome, true, None);
+        let welcome = if self.is_pvp() {
+            Event::WelcomePvp
+        } else {
+            Event::Welcome
+        };
+        let reply = self.reply(welcome, true, None);
         let greeting = encode(self.codec, &reply, out);
         if greeting.is_err() {
             self.closed = true;
@@ -226,6 +264,37 @@ impl Session {
         out: &mut [u8],
         search: &mut Search,
     ) -> (usize, Output) {
+        self.handle_with(input, now_ms, out, |s, action| Some(s.act(action, search)))
+    }
+
+    /// [`Session::handle`] for a player-vs-player session: the action goes
+    /// to `matchmaker` for this session's `seat` (its index in the
+    /// driver's session table). A reply the opponent's move decides is
+    /// held: `Output::Nothing` with the frame consumed, and
+    /// [`Matchmaker::is_held`] true; the driver then feeds no more input and
+    /// sends the reply when [`Matchmaker::take`] gives it.
+    pub fn handle_pvp(
+        &mut self,
+        input: &[u8],
+        now_ms: u64,
+        out: &mut [u8],
+        seat: u8,
+        matchmaker: &mut Matchmaker,
+    ) -> (usize, Output) {
+        self.handle_with(input, now_ms, out, |s, action| {
+            s.act_pvp(action, seat, matchmaker)
+        })
+    }
+
+    /// Decodes one frame of `input` and answers it with `act` (`None`: no
+    /// reply now).
+    fn handle_with(
+        &mut self,
+        input: &[u8],
+        now_ms: u64,
+        out: &mut [u8],
+        act: impl FnOnce(&mut Self, Action) -> Option<(Reply, bool)>,
+    ) -> (usize, Output) {
         if self.closed {
             return (0, Output::Nothing);
         }
@@ -246,7 +315,10 @@ impl Session {
                 return (consumed, Output::Nothing);
             }
             Ok(Some(payload)) => match codec.decode_action(payload) {
-                Ok(action) => self.act(action, search),
+                Ok(action) => match act(self, action) {
+                    Some(answer) => answer,
+                    None => return (consumed, Output::Nothing),
+                },
                 // A fatal decode error (`CodecDisabled`) ends the session.
                 Err(e) => (
                     self.reply(Event::Failed, !e.is_fatal(), Some(e)),
@@ -283,6 +355,28 @@ impl Session {
                 (reply, true)
             }
             Action::Move(col) => (self.play(col, search), false),
+        }
+    }
+
+    /// A player-vs-player action; `None` when its reply is held.
+    fn act_pvp(
+        &mut self,
+        action: Action,
+        seat: u8,
+        matchmaker: &mut Matchmaker,
+    ) -> Option<(Reply, bool)> {
+        let answer = match action {
+            // `nivel` means nothing here: the opponent is a person.
+            Action::NewGame | Action::NewGameAt(_) => matchmaker.join(seat),
+            Action::Move(col) => matchmaker.play(seat, col),
+            Action::Quit => {
+                matchmaker.leave(seat);
+                return Some((self.reply(Event::Goodbye, false, None), true));
+            }
+        };
+        match answer {
+            Answer::Now(reply) => Some((reply, !reply.continuar)),
+            Answer::Held => None,
         }
     }
 

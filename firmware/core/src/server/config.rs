@@ -107,19 +107,42 @@ impl Config {
         }
     }
 
-    pub(super) fn codec_for(&self, port: u16) -> Option<Codec> {
-        if port == self.port_base {
-            Some(Codec::Classic)
-        } else if port == self.port_base.wrapping_add(1) {
-            Some(Codec::Compact)
-        } else {
-            None
+    /// The codec of a game port and whether it is player vs player
+    /// (base + 3 classic, base + 4 compact, with the `pvp` feature).
+    pub(super) fn service_for(&self, port: u16) -> Option<(Codec, bool)> {
+        match port.wrapping_sub(self.port_base) {
+            0 => Some((Codec::Classic, false)),
+            1 => Some((Codec::Compact, false)),
+            PVP_CLASSIC if cfg!(feature = "pvp") => Some((Codec::Classic, true)),
+            PVP_COMPACT if cfg!(feature = "pvp") => Some((Codec::Compact, true)),
+            _ => None,
         }
+    }
+
+    /// The game ports: classic, compact, and with the `pvp` feature the
+    /// player-vs-player ones.
+    pub(super) fn game_ports(&self) -> impl Iterator<Item = u16> {
+        let base = self.port_base;
+        let pvp: &[u16] = if cfg!(feature = "pvp") {
+            &[PVP_CLASSIC, PVP_COMPACT]
+        } else {
+            &[]
+        };
+        [0, 1]
+            .iter()
+            .chain(pvp)
+            .map(move |&offset| base.wrapping_add(offset))
     }
 }
 
-/// TCP ports the server listens on: classic, compact, upload.
-pub(super) const SERVICE_PORTS: usize = 3;
+/// Player-vs-player classic port, as an offset from the base port.
+pub const PVP_CLASSIC: u16 = 3;
+/// Player-vs-player compact port, as an offset from the base port.
+pub const PVP_COMPACT: u16 = 4;
+
+/// TCP ports the server listens on: classic, compact, upload, and with
+/// the `pvp` feature the two player-vs-player ports.
+pub(super) const SERVICE_PORTS: usize = if cfg!(feature = "pvp") { 5 } else { 3 };
 
 /// Upper bound on stack/session rounds per poll.
 pub(super) const MAX_ROUNDS: usize = 8;

@@ -81,7 +81,10 @@ impl<S: Storage> Server<'_, S> {
                 return Role::Resetting;
             }
         }
-        let codec = self.config.codec_for(port).unwrap_or(Codec::Classic);
+        let (codec, pvp) = self
+            .config
+            .service_for(port)
+            .unwrap_or((Codec::Classic, false));
         let free = self
             .sessions
             .iter()
@@ -93,6 +96,9 @@ impl<S: Storage> Server<'_, S> {
                 self.next_seed = self.next_seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
                 let mut session = Session::new(codec, self.next_seed, now.total_millis() as u64)
                     .with_default_level(self.config.cpu_level);
+                if pvp && u8::try_from(k).is_ok() {
+                    session = session.with_pvp();
+                }
                 let sent = session
                     .greet(self.scratch)
                     .ok()
@@ -187,7 +193,7 @@ impl<S: Storage> Server<'_, S> {
         if let Some(slot) = self.slots.get_mut(i) {
             slot.role = role;
         }
-        release(self.sessions, k);
+        release(self.sessions, self.pvp, k);
         self.stats.evicted = self.stats.evicted.wrapping_add(1);
         log_debug(format_args!("session {k} evicted for a newcomer"));
         Some(k)
@@ -204,6 +210,11 @@ impl<S: Storage> Server<'_, S> {
             socket.state(),
             State::Closed | State::TimeWait | State::Listen | State::SynSent | State::SynReceived
         );
+        // Waiting for the opponent is not idleness.
+        let seat = u8::try_from(k).ok().filter(|_| session.is_pvp());
+        if seat.is_some_and(|seat| self.pvp.is_held(seat)) {
+            session.touch(now.total_millis() as u64);
+        }
         let idle_out = session
             .poll_timeout(self.config.idle_timeout)
             .is_some_and(|t| now >= instant_ms(t));
@@ -213,13 +224,34 @@ impl<S: Storage> Server<'_, S> {
                 log_debug(format_args!("session {k} idle, reset"));
             }
             socket.abort();
-            release(self.sessions, k);
+            release(self.sessions, self.pvp, k);
             return Role::Resetting;
         }
 
         let room = reply_bound(session.codec());
         let now_ms = now.total_millis() as u64;
         let mut stalled = false;
+        // Player vs player: a reply the opponent's move made due goes out
+        // first; while this seat's reply is held its input waits.
+        if let Some(seat) = seat {
+            if socket.send_capacity().saturating_sub(socket.send_queue()) >= room {
+                if let Some(reply) = self.pvp.take(seat) {
+                    if let Some(frame) = session
+                        .deliver(&reply, self.scratch)
+                        .ok()
+                        .and_then(|n| self.scratch.get(..n))
+                    {
+                        let _ = socket.send_slice(frame);
+                        self.sent = true;
+                    }
+                    if !reply.continuar {
+                        socket.close();
+                        release(self.sessions, self.pvp, k);
+                        return Role::Closing(now + CLOSE_LINGER, socket.send_queue());
+                    }
+                }
+            }
+        }
         // Bounded: every round consumes input or ends the loop.
         for _ in 0..(RX_BUFFER_ROUNDS_MAX) {
             if socket.send_capacity().saturating_sub(socket.send_queue()) < room {
@@ -230,12 +262,25 @@ impl<S: Storage> Server<'_, S> {
             if !socket.can_recv() {
                 break;
             }
+            if seat.is_some_and(|seat| self.pvp.is_held(seat)) {
+                // Its answer waits on the opponent; pipelined actions wait
+                // in the socket, answered in order.
+                break;
+            }
             let scratch = &mut *self.scratch;
             let search = &mut *self.search;
+            let pvp = &mut *self.pvp;
             let step = socket.recv(|buf| {
-                let (n, out) = session.handle(buf, now_ms, scratch, search);
+                let (n, out) = match seat {
+                    Some(seat) => session.handle_pvp(buf, now_ms, scratch, seat, pvp),
+                    None => session.handle(buf, now_ms, scratch, search),
+                };
                 (n, (n, out))
             });
+            if self.pvp.has_mail() {
+                // The opponent's reply is due: another round delivers it.
+                self.sent = true;
+            }
             let (consumed, output) = match step {
                 Ok(step) => step,
                 Err(_) => break,
@@ -252,13 +297,13 @@ impl<S: Storage> Server<'_, S> {
                     }
                     if close {
                         socket.close();
-                        release(self.sessions, k);
+                        release(self.sessions, self.pvp, k);
                         return Role::Closing(now + CLOSE_LINGER, socket.send_queue());
                     }
                 }
                 Output::Close => {
                     socket.close();
-                    release(self.sessions, k);
+                    release(self.sessions, self.pvp, k);
                     return Role::Closing(now + CLOSE_LINGER, socket.send_queue());
                 }
             }
@@ -266,7 +311,7 @@ impl<S: Storage> Server<'_, S> {
         // The client closed its half and everything it sent is answered.
         if !socket.may_recv() && socket.recv_queue() == 0 {
             socket.close();
-            release(self.sessions, k);
+            release(self.sessions, self.pvp, k);
             return Role::Closing(now + CLOSE_LINGER, socket.send_queue());
         }
         if let Some(slot) = self.slots.get_mut(i) {
@@ -325,8 +370,15 @@ impl<S: Storage> Server<'_, S> {
     }
 }
 
-pub(super) fn release(sessions: &mut [Option<Session>], k: usize) {
+/// Frees session `k`; a player-vs-player one leaves its queue place or
+/// match (the opponent is told).
+pub(super) fn release(sessions: &mut [Option<Session>], pvp: &mut Matchmaker, k: usize) {
     if let Some(entry) = sessions.get_mut(k) {
+        if entry.as_ref().is_some_and(Session::is_pvp) {
+            if let Ok(seat) = u8::try_from(k) {
+                pvp.leave(seat);
+            }
+        }
         *entry = None;
     }
 }

@@ -60,7 +60,6 @@ impl<S: Storage> Server<'_, S> {
     /// there, but a socket that [`Server::make_listener`] can turn into one.
     pub(super) fn hold_ports(&self) -> ([u16; SERVICE_PORTS], usize) {
         let base = self.config.port_base;
-        let game = [base, base.wrapping_add(1)];
         let mut out = ([0u16; SERVICE_PORTS], 0usize);
         let mut push = |port: u16| {
             if let Some(p) = out.0.get_mut(out.1) {
@@ -84,7 +83,7 @@ impl<S: Storage> Server<'_, S> {
                 Role::Serving(_) => false,
             })
         };
-        for port in game {
+        for port in self.config.game_ports() {
             if !idle_on(port) && convertible(port) {
                 push(port);
             }

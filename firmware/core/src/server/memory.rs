@@ -28,6 +28,8 @@ pub struct ServerMemory<
     pub(super) scratch: [u8; REPLY_CAPACITY],
     /// The CPU's search scratch: one for every session.
     pub(super) search: Search,
+    /// Player vs player: the queue and the matches ([`crate::pvp`]).
+    pub(super) pvp: Matchmaker,
     pub(super) upload_rx: [u8; UPLOAD_RX],
     pub(super) upload_tx: [u8; UPLOAD_TX_BUFFER],
     pub(super) guard: Guard,
@@ -73,7 +75,7 @@ impl<
         // and aligned for writes of one `Self`. After `write_bytes`, every
         // byte array (buffers, scratch) holds zeros, a valid value (so does
         // the search scratch: an empty table, the default budget); every
-        // other field (socket storage, slots, sessions) is then written with
+        // other field (socket storage, slots, sessions, guard, matchmaker) is then written with
         // a valid value through raw pointers to its elements, which stay
         // inside their arrays (`i` < the array's length). So `slot` is fully
         // initialised before `assume_init_mut`.
@@ -92,6 +94,7 @@ impl<
                 sessions.add(i).write(None);
             }
             core::ptr::addr_of_mut!((*p).guard).write(Guard::new());
+            core::ptr::addr_of_mut!((*p).pvp).write(Matchmaker::new());
             slot.assume_init_mut()
         }
     }
@@ -119,6 +122,7 @@ impl<
             sessions: [NO_SESSION; SE],
             scratch: [0; REPLY_CAPACITY],
             search: Search::new(),
+            pvp: Matchmaker::new(),
             upload_rx: [0; URX],
             upload_tx: [0; UPLOAD_TX_BUFFER],
             guard: Guard::new(),

@@ -32,6 +32,7 @@ pub use view::{MemoryError, MemoryView};
 use crate::admission::Admission;
 use crate::cpu::{Level, Search};
 use crate::guard::{Guard, GuardStats, Guarded, Peer};
+use crate::pvp::Matchmaker;
 use crate::session::{self, reply_bound, Output, Session, REPLY_CAPACITY};
 use crate::upload::{self, NoStorage, Outcome, Storage, Upload, UploadOutput};
 use core::cell::{Cell, RefCell};
@@ -93,6 +94,8 @@ pub struct Server<'a, S: Storage = NoStorage> {
     scratch: &'a mut [u8],
     /// The CPU's search scratch, lent to the session that moves.
     search: &'a mut Search,
+    /// Player vs player: the queue and the matches.
+    pvp: &'a mut Matchmaker,
     upload_handle: SocketHandle,
     upload_role: UploadRole,
     #[cfg(feature = "dhcp")]
@@ -174,6 +177,7 @@ impl<'a, S: Storage> Server<'a, S> {
             sessions,
             scratch,
             search,
+            pvp,
             upload_rx,
             upload_tx,
             guard,
@@ -213,6 +217,7 @@ impl<'a, S: Storage> Server<'a, S> {
             sessions,
             scratch,
             search,
+            pvp,
             upload_handle,
             upload_role: UploadRole::Free,
             #[cfg(feature = "dhcp")]

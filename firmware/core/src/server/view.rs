@@ -26,6 +26,8 @@ pub struct MemoryView<'a> {
     /// The CPU's search scratch ([`crate::cpu::Search`]): one for every
     /// session (one search runs at a time).
     pub search: &'a mut crate::cpu::Search,
+    /// Player vs player: the queue and the matches ([`crate::pvp`]).
+    pub pvp: &'a mut crate::pvp::Matchmaker,
     /// The upload socket's receive buffer (its TCP window).
     pub upload_rx: &'a mut [u8],
     /// The upload socket's transmit buffer ([`UPLOAD_TX_BUFFER`] at least).
@@ -164,6 +166,7 @@ impl<
             sessions: &mut m.sessions[..],
             scratch: &mut m.scratch[..],
             search: &mut m.search,
+            pvp: &mut m.pvp,
             upload_rx: &mut m.upload_rx[..],
             upload_tx: &mut m.upload_tx[..],
             guard: &mut m.guard,
