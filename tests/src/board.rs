@@ -177,6 +177,8 @@ impl Board {
         let target = Target {
             classic: SocketAddr::from((Ipv4Addr::LOCALHOST, base)),
             compact: SocketAddr::from((Ipv4Addr::LOCALHOST, base + 1)),
+            // The boards are built without the `pvp` feature (flash).
+            pvp: None,
         };
         let qemu = Spawned::start_with(cmd, BOARD_READY_TIMEOUT, move |line| {
             line.contains(&format!("127.0.0.1:{base} "))
@@ -210,6 +212,7 @@ impl Board {
         Offers {
             sessions: self.spec.sessions,
             idle_timeout: BOARD_IDLE_TIMEOUT,
+            pvp: false,
         }
     }
 

@@ -44,6 +44,9 @@ pub struct Target {
     pub classic: SocketAddr,
     /// Compact (postcard) game port.
     pub compact: SocketAddr,
+    /// The player-vs-player ports (classic, compact), if the server has
+    /// them.
+    pub pvp: Option<(SocketAddr, SocketAddr)>,
 }
 
 impl Target {
@@ -54,6 +57,17 @@ impl Target {
             Codec::Compact => self.compact,
         }
     }
+
+    /// The player-vs-player address speaking `codec` (panics if the
+    /// server has none: a scenario that needs them says so in its
+    /// [`scenarios::registry::Needs`]).
+    pub fn pvp_addr(&self, codec: Codec) -> SocketAddr {
+        let (classic, compact) = self.pvp.expect("the server has no player-vs-player ports");
+        match codec {
+            Codec::Classic => classic,
+            Codec::Compact => compact,
+        }
+    }
 }
 
 impl From<sim::Addrs> for Target {
@@ -61,6 +75,7 @@ impl From<sim::Addrs> for Target {
         Target {
             classic: a.classic,
             compact: a.compact,
+            pvp: Some((a.pvp, a.pvp_compact)),
         }
     }
 }

@@ -71,16 +71,23 @@ pub fn parse_ready(line: &str) -> Option<Target> {
     }
     let mut classic = None;
     let mut compact = None;
+    let mut pvp = None;
+    let mut pvp_compact = None;
     for w in words {
         if let Some(a) = w.strip_prefix("classic=") {
             classic = a.parse::<SocketAddr>().ok();
         } else if let Some(a) = w.strip_prefix("compact=") {
             compact = a.parse::<SocketAddr>().ok();
+        } else if let Some(a) = w.strip_prefix("pvp=") {
+            pvp = a.parse::<SocketAddr>().ok();
+        } else if let Some(a) = w.strip_prefix("pvp_compact=") {
+            pvp_compact = a.parse::<SocketAddr>().ok();
         }
     }
     Some(Target {
         classic: classic?,
         compact: compact?,
+        pvp: pvp.zip(pvp_compact),
     })
 }
 

@@ -20,6 +20,7 @@ fn on_a_fresh_simulator(name: &str) {
     let offers = Offers {
         sessions: defaults.memory.sessions,
         idle_timeout: scenario.needs.idle_timeout.unwrap_or(defaults.idle_timeout),
+        pvp: true,
     };
     // The simulator gives whatever a scenario needs: unmet is a bug here.
     if let Some(why) = scenario.needs.unmet_by(&offers) {

@@ -14,6 +14,7 @@
 //! - [`idle`]: what a short idle timeout closes;
 //! - [`levels`]: the CPU levels through both codecs, `bad_level`, the
 //!   default level;
+//! - [`pvp`]: player vs player: matched games, leavers, two matches;
 //! - [`sessions`]: the session pool: reclaimed, full, shared by the ports.
 
 pub mod framing;
@@ -21,6 +22,7 @@ pub mod idle;
 pub mod levels;
 pub mod payloads;
 pub mod pipelining;
+pub mod pvp;
 pub mod registry;
 pub mod sessions;
 
@@ -29,6 +31,7 @@ pub use idle::*;
 pub use levels::*;
 pub use payloads::*;
 pub use pipelining::*;
+pub use pvp::*;
 pub use sessions::*;
 
 use crate::referee::Referee;

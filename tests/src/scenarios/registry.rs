@@ -9,7 +9,7 @@
 //! To add a scenario: write it as a function of a [`Target`] in the module
 //! of its concern, then add one line to the list below.
 
-use super::{framing::*, idle::*, levels::*, payloads::*, pipelining::*, sessions::*};
+use super::{framing::*, idle::*, levels::*, payloads::*, pipelining::*, pvp::*, sessions::*};
 use crate::{bounded, Target};
 use cuatro_proto::Codec::{Classic, Compact};
 use cuatro_proto::Level::{Aleatorio, Dificil, Facil};
@@ -41,6 +41,8 @@ pub struct Needs {
     /// The server's idle timeout must be exactly this (the scenario waits
     /// it out); `None`: any (the scenario never idles).
     pub idle_timeout: Option<Duration>,
+    /// The player-vs-player ports.
+    pub pvp: bool,
 }
 
 impl Needs {
@@ -54,12 +56,14 @@ impl Needs {
     pub const POOL_OF_FOUR: Needs = Needs {
         sessions: Sessions::Exactly(4),
         idle_timeout: None,
+        pvp: false,
     };
 
     const fn at_least(n: usize) -> Needs {
         Needs {
             sessions: Sessions::AtLeast(n),
             idle_timeout: None,
+            pvp: false,
         }
     }
 
@@ -69,6 +73,11 @@ impl Needs {
             idle_timeout: Some(SHORT_IDLE),
             ..self
         }
+    }
+
+    /// These needs, and the player-vs-player ports.
+    pub const fn pvp(self) -> Needs {
+        Needs { pvp: true, ..self }
     }
 
     /// Why a server that `offers` what it offers cannot run a scenario
@@ -91,10 +100,9 @@ impl Needs {
             )),
             _ => None,
         };
-        match (sessions, idle) {
-            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
-            (a, b) => a.or(b),
-        }
+        let pvp = (self.pvp && !offers.pvp).then(|| "needs the player-vs-player ports".to_owned());
+        let why: Vec<String> = [sessions, idle, pvp].into_iter().flatten().collect();
+        (!why.is_empty()).then(|| why.join("; "))
     }
 }
 
@@ -105,6 +113,8 @@ pub struct Offers {
     pub sessions: usize,
     /// Its idle timeout.
     pub idle_timeout: Duration,
+    /// Whether it serves the player-vs-player ports.
+    pub pvp: bool,
 }
 
 /// One entry of the registry.
@@ -191,6 +201,12 @@ registry! { $
     level_dificil_compact, SHORT, Needs::PAIR, |t| levels_play(t, Compact, Dificil);
     bad_level, SHORT, Needs::PAIR, bad_level;
     default_level, SHORT, Needs::ONE, default_level;
+    // player vs player
+    pvp_classic_vs_classic, SHORT, Needs::PAIR.pvp(), |t| pvp_game(t, Classic, Classic);
+    pvp_compact_vs_compact, SHORT, Needs::PAIR.pvp(), |t| pvp_game(t, Compact, Compact);
+    pvp_classic_vs_compact, SHORT, Needs::PAIR.pvp(), |t| pvp_game(t, Classic, Compact);
+    pvp_leaver, SHORT, Needs::PAIR.pvp(), pvp_leaver;
+    pvp_two_matches, SHORT, Needs::FOUR.pvp(), pvp_two_matches;
     // pipelining
     pipelined_10_classic, SHORT, Needs::PAIR, |t| pipelined(t, Classic, 10);
     pipelined_10_compact, SHORT, Needs::PAIR, |t| pipelined(t, Compact, 10);
