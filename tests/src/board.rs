@@ -5,7 +5,8 @@
 //!
 //! What the tests rely on from a board (the run-qemu contract, the same for
 //! every board): `run-qemu --port-base N --ready-timeout S --log FILE`
-//! forwards 127.0.0.1:N, N+1, N+2 to classic, compact and upload, prints a
+//! forwards 127.0.0.1:N to N+4 to classic, compact, upload and the two
+//! player-vs-player ports, prints a
 //! line beginning `ready` naming `127.0.0.1:N ` once the game ports answer,
 //! and relays the board's UART log to stdout, in which the board logs
 //! `listening on ... (upload, <capacity> bytes) ...` at boot,
@@ -119,22 +120,28 @@ pub fn missing_prerequisites() -> Vec<String> {
     missing
 }
 
-/// A port base N in 20000..=29997 with N, N+1, N+2 free on 127.0.0.1
+/// Ports run-qemu forwards from a base N: N to N + 4 (classic, compact,
+/// upload, player vs player classic and compact).
+pub const BOARD_PORTS: u16 = 5;
+
+/// A port base N in 20000..=29995 with N to N + 4 free on 127.0.0.1
 /// (probed by binding them, then released), starting from one the pid and
 /// `offset` pick (tests booting boards at once pass different offsets, so
 /// they rarely probe the same ports).
 pub fn free_port_base(offset: u32) -> u16 {
-    let first = 20_000 + ((std::process::id() + offset) % 3_000) as u16 * 3;
-    for i in 0..3_000u16 {
-        let base = 20_000 + (first - 20_000 + i * 3) % 9_996;
-        let held: Vec<_> = (0..3)
+    let n = BOARD_PORTS;
+    let slots = 10_000 / n;
+    let first = ((std::process::id() + offset) % u32::from(slots)) as u16;
+    for i in 0..slots {
+        let base = 20_000 + ((first + i) % slots) * n;
+        let held: Vec<_> = (0..n)
             .map_while(|k| TcpListener::bind((Ipv4Addr::LOCALHOST, base + k)).ok())
             .collect();
-        if held.len() == 3 {
+        if held.len() == usize::from(n) {
             return base;
         }
     }
-    panic!("no three consecutive free ports in 20000..30000 on 127.0.0.1");
+    panic!("no {n} consecutive free ports in 20000..30000 on 127.0.0.1");
 }
 
 /// A board booted in QEMU by its run-qemu.
@@ -177,8 +184,10 @@ impl Board {
         let target = Target {
             classic: SocketAddr::from((Ipv4Addr::LOCALHOST, base)),
             compact: SocketAddr::from((Ipv4Addr::LOCALHOST, base + 1)),
-            // The boards are built without the `pvp` feature (flash).
-            pvp: None,
+            pvp: Some((
+                SocketAddr::from((Ipv4Addr::LOCALHOST, base + 3)),
+                SocketAddr::from((Ipv4Addr::LOCALHOST, base + 4)),
+            )),
         };
         let qemu = Spawned::start_with(cmd, BOARD_READY_TIMEOUT, move |line| {
             line.contains(&format!("127.0.0.1:{base} "))
@@ -212,7 +221,7 @@ impl Board {
         Offers {
             sessions: self.spec.sessions,
             idle_timeout: BOARD_IDLE_TIMEOUT,
-            pvp: false,
+            pvp: true,
         }
     }
 

@@ -1,7 +1,10 @@
 //! What the command-line clients are fed (stdin scripts) and what their
 //! output must show, shared by the CLI, Python-client and QEMU board tests.
 
-use crate::process::Output;
+use crate::process::{run_with_stdin, workspace_root, Output};
+use std::net::SocketAddr;
+use std::process::Command;
+use std::time::Duration;
 
 /// Lines `cuatro play` must answer with `Input invalido.` (sent after the
 /// first `\juego_nuevo` of [`play_script`]).
@@ -148,6 +151,57 @@ fn check_common(out: &Output, garbage: usize, games: usize, what: &str) {
         "{what}: stderr: {}",
         out.stderr
     );
+}
+
+/// The lecture's client (`tests/python/cliente.py`, unmodified) against
+/// `addr`, fed `stdin`.
+fn lecture_client(addr: SocketAddr, stdin: &str, limit: Duration) -> Output {
+    let mut c = Command::new("python3");
+    c.arg(workspace_root().join("tests/python/cliente.py"))
+        .arg(addr.ip().to_string())
+        .arg(addr.port().to_string())
+        .env("PYTHONIOENCODING", "utf-8")
+        .env("PYTHONUNBUFFERED", "1");
+    run_with_stdin(c, stdin, limit)
+}
+
+/// Two unmodified lecture clients play each other on a player-vs-player
+/// port (SPEC.md, "Player vs player"): the first to join stacks column 0,
+/// the second column 1, each with its stdin written up front (the client
+/// reads a command only after the previous reply, and a reply comes only
+/// once the opponent has answered). Both see their own stones as X; the
+/// first wins on its fourth stone, the second is told it lost, and both
+/// leave with `\salir`. Panics on any deviation.
+pub fn lecture_clients_play_each_other(addr: SocketAddr, limit: Duration) {
+    let first = "\\juego_nuevo\n\\jugada 0\n\\jugada 0\n\\jugada 0\n\\jugada 0\n\\salir\n";
+    let second = "\\juego_nuevo\n\\jugada 1\n\\jugada 1\n\\jugada 1\n\\salir\n";
+    let a = std::thread::spawn(move || lecture_client(addr, first, limit));
+    // The first to join moves first: let it join first.
+    std::thread::sleep(Duration::from_millis(500));
+    let b = lecture_client(addr, second, limit);
+    let a = a.join().expect("first client thread");
+    for (out, who) in [(&a, "first"), (&b, "second")] {
+        assert!(out.success(), "{who} client failed: {}", out.stderr);
+        assert!(
+            out.stdout.contains("jugador contra jugador"),
+            "{who}: {}",
+            out.stdout
+        );
+        assert!(
+            out.stdout.contains("¡Hasta luego!"),
+            "{who}: {}",
+            out.stdout
+        );
+        assert!(!out.stdout.contains("Error"), "{who}: {}", out.stdout);
+    }
+    assert!(a.stdout.contains("tú empiezas"), "{}", a.stdout);
+    assert!(a.stdout.contains("¡Ganaste!"), "{}", a.stdout);
+    assert!(a.stdout.contains("tu rival jugó en la 1"), "{}", a.stdout);
+    assert!(b.stdout.contains("empezó en la columna 0"), "{}", b.stdout);
+    assert!(b.stdout.contains("Perdiste: tu rival"), "{}", b.stdout);
+    // The second player's last board: its three stones X in column 1, the
+    // winner's four O in column 0.
+    assert!(b.stdout.contains("|O|X| | | | | |"), "{}", b.stdout);
 }
 
 #[cfg(test)]

@@ -25,7 +25,8 @@ use cuatro_tests::board::{qemu_running, Board, BoardSpec, LM3S6965EVB, LOG_WAIT,
 use cuatro_tests::process::{bin, run_with_stdin, workspace_root, Lines};
 use cuatro_tests::runner::Runner;
 use cuatro_tests::scripts::{
-    check_lecture_output, check_play_output as check_play, lecture_script, play_script,
+    check_lecture_output, check_play_output as check_play, lecture_clients_play_each_other,
+    lecture_script, play_script,
 };
 use cuatro_tests::{Refereed, Rng, Target, CODECS};
 use std::io::{Read, Write};
@@ -409,6 +410,14 @@ fn run_all(r: &mut Runner, board: &Board) {
     });
     // (2) The lecture's Python client.
     r.run("lecture client cliente.py", long, move || lecture_client(t));
+    // (2b) Two lecture clients play each other on the player-vs-player port.
+    r.run(
+        "two cliente.py play each other (player vs player)",
+        long,
+        move || {
+            lecture_clients_play_each_other(t.pvp_addr(cuatro_proto::Codec::Classic), RUN_LIMIT)
+        },
+    );
     // (3) Refereed full games on both codecs.
     r.run("refereed games, both codecs", long, move || {
         refereed_games(t, 5, 41)

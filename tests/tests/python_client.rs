@@ -4,7 +4,9 @@
 use cuatro_proto::{Action, Codec};
 use cuatro_tests::process::{have, run_with_stdin, workspace_root, Spawned};
 use cuatro_tests::referee::Referee;
-use cuatro_tests::scripts::{check_lecture_output, lecture_script};
+use cuatro_tests::scripts::{
+    check_lecture_output, lecture_clients_play_each_other, lecture_script,
+};
 use cuatro_tests::{in_process_sim, Target};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -180,12 +182,7 @@ fn json_dumps_variants_against_cuatro_sim_binary() {
 }
 
 /// Two unmodified lecture clients play each other on the simulator's
-/// player-vs-player port (SPEC.md, "Player vs player"): the first to join
-/// stacks column 0, the second column 1, each with its stdin written up
-/// front (the client reads a command only after the previous reply, and a
-/// reply comes only once the opponent has answered). Both see their own
-/// stones as X; the first wins on its fourth stone, the second is told it
-/// lost, and both leave with `\salir`.
+/// player-vs-player port (`scripts::lecture_clients_play_each_other`).
 #[test]
 fn two_lecture_clients_play_each_other_on_cuatro_sim() {
     if !python_ok() {
@@ -193,35 +190,5 @@ fn two_lecture_clients_play_each_other_on_cuatro_sim() {
     }
     let sim = Spawned::sim(&["--seed", "11"]);
     let (addr, _) = sim.target.pvp.expect("cuatro-sim has the PvP ports");
-    let first = "\\juego_nuevo\n\\jugada 0\n\\jugada 0\n\\jugada 0\n\\jugada 0\n\\salir\n";
-    let second = "\\juego_nuevo\n\\jugada 1\n\\jugada 1\n\\jugada 1\n\\salir\n";
-    let a =
-        std::thread::spawn(move || run_with_stdin(python("cliente.py", addr), first, RUN_LIMIT));
-    // The first to join moves first: let it join first.
-    std::thread::sleep(Duration::from_millis(500));
-    let b = run_with_stdin(python("cliente.py", addr), second, RUN_LIMIT);
-    let a = a.join().expect("first client thread");
-    for (out, who) in [(&a, "first"), (&b, "second")] {
-        assert!(out.success(), "{who} client failed: {}", out.stderr);
-        assert!(
-            out.stdout.contains("jugador contra jugador"),
-            "{who}: {}",
-            out.stdout
-        );
-        assert!(
-            out.stdout.contains("¡Hasta luego!"),
-            "{who}: {}",
-            out.stdout
-        );
-    }
-    assert!(a.stdout.contains("tú empiezas"), "{}", a.stdout);
-    assert!(a.stdout.contains("¡Ganaste!"), "{}", a.stdout);
-    assert!(a.stdout.contains("tu rival jugó en la 1"), "{}", a.stdout);
-    assert!(b.stdout.contains("empezó en la columna 0"), "{}", b.stdout);
-    assert!(b.stdout.contains("Perdiste: tu rival"), "{}", b.stdout);
-    // The second player's last board: its three stones X in column 1, the
-    // winner's four O in column 0.
-    assert!(b.stdout.contains("|O|X| | | | | |"), "{}", b.stdout);
-    assert!(!a.stdout.contains("Error"), "{}", a.stdout);
-    assert!(!b.stdout.contains("Error"), "{}", b.stdout);
+    lecture_clients_play_each_other(addr, RUN_LIMIT);
 }

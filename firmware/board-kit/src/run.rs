@@ -115,6 +115,15 @@ impl Board {
             .s(" bytes), gateway ")
             .ip(self.gateway)
             .end();
+        if cuatro_core::server::PVP_PORTS {
+            log::info()
+                .s("player vs player on :")
+                .dec(base.wrapping_add(cuatro_core::server::PVP_CLASSIC))
+                .s(" (classic), :")
+                .dec(base.wrapping_add(cuatro_core::server::PVP_COMPACT))
+                .s(" (compact)")
+                .end();
+        }
     }
 }
 

@@ -192,6 +192,11 @@ fn boot_and_listening_lines() {
         "{out}"
     );
     assert!(out.contains("listening on 10.0.2.15:8080 ("), "{out}");
+    // cuatro-core's default features (this host test's) include `pvp`.
+    assert!(
+        out.contains("INFO  player vs player on :8083 (classic), :8084 (compact)\n"),
+        "{out}"
+    );
     let c = board.config([2, 0, 0, 0, 0, 1], 0);
     assert_eq!(c.port_base, 8080);
     assert_eq!(c.gateway, Some(Ipv4Address::new(10, 0, 2, 2)));

@@ -135,6 +135,10 @@ impl Config {
     }
 }
 
+/// Whether this build serves the player-vs-player ports (the `pvp`
+/// feature).
+pub const PVP_PORTS: bool = cfg!(feature = "pvp");
+
 /// Player-vs-player classic port, as an offset from the base port.
 pub const PVP_CLASSIC: u16 = 3;
 /// Player-vs-player compact port, as an offset from the base port.
