@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use cuatro_kit::cli::ServerArgs;
-use cuatro_proto::{Action, Codec, Level};
+use cuatro_proto::{Action, Codec, Event, Level};
 use host::client::{Client, Received};
 use host::{commands, render};
 use std::io::{BufRead, IsTerminal, Write};
@@ -205,10 +205,18 @@ fn play(
     let interactive = std::io::stdin().is_terminal();
     let mut lines = std::io::stdin().lock().lines();
     let mut out = std::io::stdout().lock();
+    // A player-vs-player port (its greeting says so): replies wait for
+    // the opponent, and the wait is shown.
+    let mut pvp = false;
     loop {
         let reply = client
             .recv()
             .with_context(|| format!("connection to {addr}"))?;
+        pvp |= reply.event == Some(Event::WelcomePvp)
+            || reply
+                .mensaje
+                .as_deref()
+                .is_some_and(|m| m.contains("jugador contra jugador"));
         show(&mut out, &reply, color)?;
         if !reply.continuar {
             return Ok(());
@@ -234,7 +242,32 @@ fn play(
         client
             .send(&action)
             .with_context(|| format!("connection to {addr}"))?;
+        if pvp && !matches!(action, Action::Quit) && !reply_within(&mut client, PVP_HINT_AFTER) {
+            let what = if matches!(action, Action::Move(_)) {
+                "(esperando la jugada del rival…)"
+            } else {
+                "(esperando a un rival…)"
+            };
+            writeln!(out, "{what}")?;
+            out.flush()?;
+        }
     }
+}
+
+/// How long a player-vs-player reply may take before `play` says it is
+/// waiting for the opponent (a refused move is answered at once).
+const PVP_HINT_AFTER: Duration = Duration::from_millis(200);
+
+/// Whether a reply starts arriving within `wait` (peeked, not read).
+fn reply_within(client: &mut Client, wait: Duration) -> bool {
+    let stream = client.stream();
+    let before = stream.read_timeout().ok().flatten();
+    if stream.set_read_timeout(Some(wait)).is_err() {
+        return true;
+    }
+    let arrived = stream.peek(&mut [0u8; 1]).is_ok();
+    let _ = stream.set_read_timeout(before);
+    arrived
 }
 
 fn show(out: &mut impl Write, reply: &Received, color: bool) -> std::io::Result<()> {

@@ -328,3 +328,76 @@ fn play_nivel_flag() {
         );
     }
 }
+
+/// `cuatro play --addr` on the player-vs-player ports: it says it waits
+/// for an opponent (its `\juego_nuevo` held), is matched once a second
+/// player joins (a raw client here, connected only after the hint is
+/// printed: no timing), plays, and waits again for the opponent's move.
+#[test]
+fn play_on_the_pvp_port_shows_the_wait() {
+    use cuatro_proto::Action;
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+    let server = Spawned::sim(&["--seed", "12"]);
+    let (classic, compact) = server.target.pvp.expect("cuatro-sim has the PvP ports");
+    let mut child = cuatro(&["play", "--addr", &compact.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn cuatro play");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let stdout = child.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let mut wait_for = |want: &str| {
+        let deadline = std::time::Instant::now() + RUN_LIMIT;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    let hit = line.contains(want);
+                    seen.push(line);
+                    if hit {
+                        return;
+                    }
+                }
+                Err(_) => panic!(
+                    "no {want:?} from cuatro play; it printed:\n{}",
+                    seen.join("\n")
+                ),
+            }
+        }
+    };
+    writeln!(stdin, "\\juego_nuevo").expect("write");
+    wait_for("(esperando a un rival…)");
+    // The opponent joins now (classic): the player is matched and moves first.
+    let mut other = host::client::Client::connect(classic, Codec::Classic, Duration::from_secs(10))
+        .expect("connect the opponent");
+    other.recv().expect("greeting");
+    other.send(&Action::NewGame).expect("join");
+    wait_for("empiezas");
+    writeln!(stdin, "\\jugada 3").expect("write");
+    wait_for("(esperando la jugada del rival…)");
+    let r = other.recv().expect("the opening move");
+    assert!(
+        r.mensaje
+            .as_deref()
+            .is_some_and(|m| m.contains("empezó en la columna 3")),
+        "{r:?}"
+    );
+    other.send(&Action::Move(4)).expect("answer");
+    wait_for("tu rival jugó en la 4");
+    writeln!(stdin, "\\salir").expect("write");
+    drop(stdin);
+    let status = child.wait().expect("cuatro play exits");
+    assert!(status.success());
+    let r = other.recv().expect("told the opponent left");
+    assert_eq!(r.error, Some(cuatro_proto::Error::OpponentLeft), "{r:?}");
+}
