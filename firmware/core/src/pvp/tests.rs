@@ -227,3 +227,82 @@ fn memory_is_small_and_fixed() {
     let size = core::mem::size_of::<Matchmaker>();
     assert!(size <= 512, "{size} B");
 }
+
+mod random {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Join(u8),
+        Play(u8, i64),
+        Leave(u8),
+        Take(u8),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let seat = 0u8..6;
+        prop_oneof![
+            seat.clone().prop_map(Op::Join),
+            (seat.clone(), -1i64..8).prop_map(|(s, c)| Op::Play(s, c)),
+            seat.clone().prop_map(Op::Leave),
+            seat.prop_map(Op::Take),
+        ]
+    }
+
+    proptest! {
+        /// Whatever six seats do, in any order: no panic, a seat is in at
+        /// most one match or the queue, a held seat is answered only
+        /// through `take`, every reply's board has as many stones of each
+        /// side as a game allows, and a seat that left has nothing held.
+        #[test]
+        fn invariants_hold(ops in proptest::collection::vec(op(), 0..200)) {
+            let mut mm = Matchmaker::new();
+            for op in ops {
+                let check = |r: &Reply| {
+                    let x = cells(&r.tablero, Cell::Player);
+                    let o = cells(&r.tablero, Cell::Cpu);
+                    assert!(x.abs_diff(o) <= 1, "{r:?}");
+                };
+                match op {
+                    Op::Join(s) => {
+                        if let Answer::Now(r) = mm.join(s) {
+                            assert_eq!(r.error, Some(Error::ServerFull));
+                        }
+                    }
+                    Op::Play(s, c) => {
+                        if mm.is_held(s) {
+                            // A driver feeds a held seat nothing.
+                            continue;
+                        }
+                        if let Answer::Now(r) = mm.play(s, c) {
+                            check(&r);
+                        }
+                    }
+                    Op::Leave(s) => {
+                        mm.leave(s);
+                        assert!(!mm.is_held(s));
+                        assert_eq!(mm.take(s), None);
+                    }
+                    Op::Take(s) => {
+                        if let Some(r) = mm.take(s) {
+                            check(&r);
+                        }
+                    }
+                }
+                for s in 0..6u8 {
+                    let places = mm
+                        .matches
+                        .iter()
+                        .flatten()
+                        .flat_map(|m| m.sides.iter())
+                        .filter(|side| side.seat == Some(s))
+                        .count()
+                        + usize::from(mm.waiting == Some(s));
+                    assert!(places <= 1, "seat {s} in {places} places: {mm:?}");
+                }
+                assert!(mm.matches() <= MATCHES);
+            }
+        }
+    }
+}
