@@ -3,7 +3,9 @@
 //! `cuatro serve` (the same core on the kernel's TCP stack) and, when it is
 //! available, the QEMU board — game actions (both codecs; 1, 16 and 64
 //! clients) and uploads — and writes a Markdown table with the machine, the
-//! absolute numbers and the ratios.
+//! absolute numbers and the ratios. The boards capped at 31.25 MIPS also
+//! get instructions per action and per uploaded byte, from the `meter:`
+//! lines they log (board-kit `src/meter.rs`): busy µs × 31.25.
 
 use crate::bench::{self, BenchConfig, BenchReport};
 use cuatro_proto::Codec;
@@ -12,7 +14,59 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// Instructions per microsecond of a board under `run-qemu --icount`
+/// (`-icount shift=5`: one instruction per 32 ns of virtual time).
+pub const INSTRUCTIONS_PER_US: f64 = 31.25;
+
+/// A board's `meter: replies=N upload_bytes=B busy_us=U` line (the
+/// counters wrap at 2^32).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MeterReading {
+    /// Game replies queued since boot.
+    pub replies: u32,
+    /// Bytes the upload service took since boot.
+    pub upload_bytes: u32,
+    /// Microseconds the CPU spent outside WFI since boot.
+    pub busy_us: u32,
+}
+
+impl MeterReading {
+    /// The reading in a log line, if it is a `meter:` line.
+    pub fn parse(line: &str) -> Option<Self> {
+        let rest = &line[line.find("meter: ")? + "meter: ".len()..];
+        let mut fields = rest.split_whitespace();
+        let mut field =
+            |key: &str| -> Option<u32> { fields.next()?.strip_prefix(key)?.parse().ok() };
+        Some(MeterReading {
+            replies: field("replies=")?,
+            upload_bytes: field("upload_bytes=")?,
+            busy_us: field("busy_us=")?,
+        })
+    }
+
+    /// Instructions per game reply from `self` to `later` (`None`: no reply).
+    pub fn per_action(&self, later: &MeterReading) -> Option<f64> {
+        Self::per(
+            later.busy_us.wrapping_sub(self.busy_us),
+            later.replies.wrapping_sub(self.replies),
+        )
+    }
+
+    /// Instructions per uploaded byte from `self` to `later`.
+    pub fn per_byte(&self, later: &MeterReading) -> Option<f64> {
+        Self::per(
+            later.busy_us.wrapping_sub(self.busy_us),
+            later.upload_bytes.wrapping_sub(self.upload_bytes),
+        )
+    }
+
+    fn per(busy_us: u32, n: u32) -> Option<f64> {
+        (n > 0).then(|| f64::from(busy_us) * INSTRUCTIONS_PER_US / f64::from(n))
+    }
+}
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -36,7 +90,29 @@ struct Server {
     classic: SocketAddr,
     compact: SocketAddr,
     upload: SocketAddr,
+    /// The last `meter:` line the server logged (the boards do).
+    meter: Arc<Mutex<Option<MeterReading>>>,
+    /// The meter when the last measurement ended (the next one's base).
+    settled: Mutex<Option<MeterReading>>,
     _dir: Option<TempDir>,
+}
+
+impl Server {
+    /// The board's meter once its last activity is logged: it logs at most
+    /// once a second, within a second of a change.
+    fn settled_meter(&self) -> Option<MeterReading> {
+        std::thread::sleep(Duration::from_millis(1300));
+        let m = *self.meter.lock().unwrap_or_else(|e| e.into_inner());
+        *self.settled.lock().unwrap_or_else(|e| e.into_inner()) = m;
+        m
+    }
+
+    /// The base for the next measurement: where the last one ended, or the
+    /// meter once settled.
+    fn meter_base(&self) -> Option<MeterReading> {
+        let last = *self.settled.lock().unwrap_or_else(|e| e.into_inner());
+        last.or_else(|| self.settled_meter())
+    }
 }
 
 impl Drop for Server {
@@ -83,15 +159,18 @@ fn start(
         .take()
         .ok_or_else(|| io::Error::other("no stdout"))?;
     let (tx, rx) = std::sync::mpsc::channel();
+    let meter = Arc::new(Mutex::new(None));
+    let last_meter = Arc::clone(&meter);
     std::thread::spawn(move || {
-        let mut lines = BufReader::new(stdout).lines();
-        for line in lines.by_ref().map_while(Result::ok) {
+        let lines = BufReader::new(stdout).lines();
+        // Keeps draining after `ready` (QEMU's log), keeping the last meter.
+        for line in lines.map_while(Result::ok) {
             if line.starts_with("ready") {
                 let _ = tx.send(line);
-                break;
+            } else if let Some(m) = MeterReading::parse(&line) {
+                *last_meter.lock().unwrap_or_else(|e| e.into_inner()) = Some(m);
             }
         }
-        for _ in lines {} // keep draining (QEMU's log)
     });
     let line = match rx.recv_timeout(timeout) {
         Ok(line) => line,
@@ -123,6 +202,8 @@ fn start(
             classic,
             compact,
             upload,
+            meter,
+            settled: Mutex::new(None),
             _dir: dir,
         }),
         _ => {
@@ -177,7 +258,13 @@ struct GameRow {
     codec: Codec,
     clients: usize,
     report: BenchReport,
+    /// Instructions per action, from the board's meter (capped boards).
+    instructions: Option<f64>,
 }
+
+/// One upload measurement: server, bytes, MiB/s, instructions per byte
+/// (capped boards).
+type UploadRow = (&'static str, u64, f64, Option<f64>);
 
 /// The QEMU boards the suite measures: directory under `firmware/` (its
 /// `run-qemu`), the table's name for it free-running, and at the
@@ -219,6 +306,11 @@ impl Kind {
                     .map_or("QEMU board", |b| if capped { b.2 } else { b.1 })
             }
         }
+    }
+
+    /// A board at 31.25 MIPS: its meter gives instructions.
+    fn metered(self) -> bool {
+        matches!(self, Kind::Qemu(_, true))
     }
 
     /// 4 sessions (the board's defaults): 64 clients would only measure
@@ -295,7 +387,7 @@ pub fn run(config: &SuiteConfig, progress: &mut dyn Write) -> io::Result<String>
         } else {
             &file
         };
-        let upload = measure_upload(&server, path, config.upload_runs, progress);
+        let upload = measure_upload(kind, &server, path, config.upload_runs, progress);
         if matches!(kind, Kind::Qemu(..)) {
             let _ = std::fs::remove_file(&board_file);
         }
@@ -335,6 +427,7 @@ fn measure_games(
                 Codec::Compact => server.compact,
             };
             let _ = writeln!(progress, "{} {:?} x{clients}..", server.name, codec);
+            let before = kind.metered().then(|| server.meter_base()).flatten();
             let report = bench::run(&BenchConfig {
                 addr,
                 clients,
@@ -343,26 +436,36 @@ fn measure_games(
                 seed: 1,
             })
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", server.name)))?;
+            let instructions = before
+                .zip(server.settled_meter())
+                .and_then(|(a, b)| a.per_action(&b));
             let _ = writeln!(progress, "  {}", report.summary());
+            if let Some(i) = instructions {
+                let _ = writeln!(progress, "  {i:.0} instructions/action (board meter)");
+            }
             rows.push(GameRow {
                 server: server.name,
                 codec,
                 clients,
                 report,
+                instructions,
             });
         }
     }
     Ok(())
 }
 
-/// The best of `runs` uploads of `path`: (server, bytes, MiB/s).
+/// The best of `runs` uploads of `path`: (server, bytes, MiB/s), and on a
+/// metered board instructions per byte over all the runs.
 fn measure_upload(
+    kind: Kind,
     server: &Server,
     path: &Path,
     runs: usize,
     progress: &mut dyn Write,
-) -> io::Result<(&'static str, u64, f64)> {
+) -> io::Result<UploadRow> {
     let bytes = std::fs::metadata(path)?.len();
+    let before = kind.metered().then(|| server.meter_base()).flatten();
     let mut best = f64::MAX;
     for _ in 0..runs.max(1) {
         let t = Instant::now();
@@ -377,14 +480,18 @@ fn measure_upload(
         best = best.min(secs);
     }
     let mib_s = bytes as f64 / (1 << 20) as f64 / best;
+    let instructions = before
+        .zip(server.settled_meter())
+        .and_then(|(a, b)| a.per_byte(&b));
     let _ = writeln!(
         progress,
-        "{} upload {} MiB: {:.1} MiB/s",
+        "{} upload {} MiB: {:.1} MiB/s{}",
         server.name,
         bytes >> 20,
-        mib_s
+        mib_s,
+        instructions.map_or(String::new(), |i| format!(", {i:.2} instructions/byte"))
     );
-    Ok((server.name, bytes, mib_s))
+    Ok((server.name, bytes, mib_s, instructions))
 }
 
 fn write_pattern(path: &Path, len: usize) -> io::Result<()> {
@@ -426,15 +533,20 @@ fn machine() -> String {
     format!("{cpu}, {cores} cores, Linux {}", kernel.trim())
 }
 
-fn markdown(rows: &[GameRow], uploads: &[(&str, u64, f64)]) -> String {
+/// A metered figure, or a dash.
+fn figure(x: Option<f64>, decimals: usize) -> String {
+    x.map_or_else(|| "—".into(), |x| format!("{x:.decimals$}"))
+}
+
+fn markdown(rows: &[GameRow], uploads: &[UploadRow]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
         "Machine: {}. Load generator: `cuatro bench` in the same process, over 127.0.0.1.\n",
         machine()
     );
-    let _ = writeln!(s, "| server | codec | clients | actions/s | p50 µs | p90 µs | p99 µs | max µs | vs serve: actions/s | vs serve: p99 |");
-    let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(s, "| server | codec | clients | actions/s | p50 µs | p90 µs | p99 µs | max µs | vs serve: actions/s | vs serve: p99 | instructions/action |");
+    let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in rows {
         let base = rows.iter().find(|b| {
             b.server.starts_with("cuatro serve") && b.codec == r.codec && b.clients == r.clients
@@ -452,7 +564,7 @@ fn markdown(rows: &[GameRow], uploads: &[(&str, u64, f64)]) -> String {
         let l = r.report.latency();
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {:.0} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {:.0} | {} | {} | {} | {} | {} | {} | {} |",
             r.server,
             match r.codec {
                 Codec::Classic => "classic",
@@ -465,21 +577,73 @@ fn markdown(rows: &[GameRow], uploads: &[(&str, u64, f64)]) -> String {
             l.p99,
             l.max,
             ratio,
-            p99
+            p99,
+            figure(r.instructions, 0)
         );
     }
     let base = uploads
         .iter()
         .find(|u| u.0.starts_with("cuatro serve"))
         .map(|u| u.2);
-    let _ = writeln!(s, "\n| server | upload | MiB/s | vs serve |");
-    let _ = writeln!(s, "|---|---:|---:|---:|");
-    for (name, bytes, mib_s) in uploads {
+    let _ = writeln!(
+        s,
+        "\n| server | upload | MiB/s | vs serve | instructions/byte |"
+    );
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|");
+    for (name, bytes, mib_s, instructions) in uploads {
         let ratio = match base {
             Some(b) if !name.starts_with("cuatro serve") => format!("{:.2}", mib_s / b),
             _ => "—".into(),
         };
-        let _ = writeln!(s, "| {name} | {} MiB | {mib_s:.1} | {ratio} |", bytes >> 20);
+        let _ = writeln!(
+            s,
+            "| {name} | {} MiB | {mib_s:.1} | {ratio} | {} |",
+            bytes >> 20,
+            figure(*instructions, 2)
+        );
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MeterReading;
+
+    #[test]
+    fn meter_lines_parse_and_give_instructions() {
+        let a =
+            MeterReading::parse("[   1.385] INFO  meter: replies=9 upload_bytes=0 busy_us=18869")
+                .unwrap();
+        assert_eq!(
+            a,
+            MeterReading {
+                replies: 9,
+                upload_bytes: 0,
+                busy_us: 18869
+            }
+        );
+        let b = MeterReading::parse("meter: replies=19 upload_bytes=100 busy_us=19869").unwrap();
+        assert_eq!(a.per_action(&b), Some(1000.0 * 31.25 / 10.0));
+        assert_eq!(a.per_byte(&b), Some(1000.0 * 31.25 / 100.0));
+        assert_eq!(a.per_action(&a), None);
+        // The counters wrap.
+        let c = MeterReading {
+            replies: u32::MAX,
+            upload_bytes: 0,
+            busy_us: u32::MAX - 9,
+        };
+        let d = MeterReading {
+            replies: 1,
+            upload_bytes: 0,
+            busy_us: 10,
+        };
+        assert_eq!(c.per_action(&d), Some(20.0 * 31.25 / 2.0));
+        for bad in [
+            "INFO  sessions: 1 active",
+            "meter: replies=x upload_bytes=0 busy_us=1",
+            "meter: replies=1 busy_us=1",
+        ] {
+            assert_eq!(MeterReading::parse(bad), None, "{bad}");
+        }
+    }
 }

@@ -6,8 +6,8 @@
 //! filled on first use (1 KiB of .bss rather than 1 KiB of flash, which
 //! the 48 KiB images do not have); on the host it is a constant. On
 //! Thumb-2 (Cortex-M3/M4/M7) the inner loop is assembly, 16 bytes per
-//! iteration: one `LDM` of four words (and four `STR`s when copying), then
-//! three instructions a byte — about 3.5 instructions a byte against ~10
+//! iteration: four `LDR`s (and four `STR`s when copying), then three
+//! instructions a byte — about 3.5 instructions a byte against ~10
 //! for the nibble table this replaced (issue 15, docs/BENCHMARKS.md).
 //! Elsewhere (thumbv6m, the host) the same table in Rust.
 
@@ -145,36 +145,28 @@ fn run(crc: u32, src: &[u8], dst: Option<&mut [u8]>) -> u32 {
     };
     #[cfg(all(target_arch = "arm", target_feature = "thumb2"))]
     {
-        // Bytes up to a word boundary of `src` (LDM needs one), then
-        // 16-byte blocks in assembly, then the rest.
-        let head = src.as_ptr().align_offset(4).min(n);
-        let blocks = (n - head) / 16;
-        let (s_head, s_rest) = src.split_at_checked(head).unwrap_or_default();
-        let (mut d_head, mut d_rest) = (None, None);
-        if let Some(d) = dst {
-            if let Some((h, r)) = d.split_at_mut_checked(head) {
-                (d_head, d_rest) = (Some(h), Some(r));
-            }
-        }
-        let mut c = bytes(crc, s_head, d_head);
-        let (s_mid, s_tail) = s_rest.split_at_checked(blocks * 16).unwrap_or_default();
-        let (d_mid, d_tail) = match d_rest {
-            Some(d) => match d.split_at_mut_checked(blocks * 16) {
-                Some((m, t)) => (Some(m), Some(t)),
-                None => (None, None),
-            },
+        // 16-byte blocks in assembly (unaligned LDR and STR are allowed on
+        // ARMv7-M: no head to align), then the rest.
+        let blocks = n / 16;
+        let (s_mid, s_tail) = src.split_at_checked(blocks * 16).unwrap_or_default();
+        let (d_mid, d_tail) = match dst.and_then(|d| d.split_at_mut_checked(blocks * 16)) {
+            Some((m, t)) => (Some(m), Some(t)),
             None => (None, None),
         };
+        let mut c = crc;
         if blocks > 0 {
             let dst_ptr = d_mid.map_or(core::ptr::null_mut(), |d| d.as_mut_ptr());
-            // SAFETY: `s_mid` is `blocks` × 16 readable bytes, word-aligned
-            // (its start is `src`'s first word boundary); `dst_ptr` is null
-            // or `blocks` × 16 writable bytes (unaligned STR is allowed on
-            // ARMv7-M); `table` is 256 words, indexed by a byte.
+            // SAFETY: `s_mid` is `blocks` × 16 readable bytes; `dst_ptr` is
+            // null or `blocks` × 16 writable bytes (unaligned LDR and STR
+            // are allowed on ARMv7-M); `table` is 256 words, indexed by a
+            // byte.
             unsafe {
                 core::arch::asm!(
                     "2:",
-                    "ldmia {src}!, {{r4, r5, r8, r10}}",
+                    "ldr r4, [{src}], #4",
+                    "ldr r5, [{src}], #4",
+                    "ldr r8, [{src}], #4",
+                    "ldr r10, [{src}], #4",
                     "cbz r2, 3f",
                     "str r4, [r2], #4",
                     "str r5, [r2], #4",

@@ -18,6 +18,19 @@
 //! | `mem` | (boards only) a small `__aeabi_memmove8`: compiler_builtins' costs 658 B for one 24-byte call |
 //! | `cpu_bench` | (feature `cpu-bench`) times `dificil` moves at boot, for docs/CPU.md |
 //!
+//! The board measures itself: the loop logs, at most once a second and
+//! only when the counts changed (and once at boot),
+//!
+//! ```text
+//! [  12.345] INFO  meter: replies=1234 upload_bytes=4194308 busy_us=2718281
+//! ```
+//!
+//! game replies queued, upload bytes taken and microseconds spent outside
+//! WFI since boot ([`meter`]). Under `run-qemu --icount` a busy
+//! microsecond is 31.25 instructions: two lines give instructions per
+//! action and per uploaded byte (`firmware/<board>/measure`, and
+//! `cuatro bench-suite`'s "@ 31.25 MIPS" rows).
+//!
 //! The exception handlers and the vector table's interrupt part must be
 //! defined in the final binary; [`wire!`] writes them there:
 //!

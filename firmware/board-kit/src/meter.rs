@@ -35,10 +35,12 @@ pub struct Meter {
 }
 
 impl Meter {
-    /// A meter that counts from now (the CPU awake).
+    /// A meter that counts from now (the CPU awake). Its first line comes
+    /// at once (the counts "changed" from an impossible value): the boot's
+    /// busy time, the base a benchmark measures from.
     pub fn new(now: Instant) -> Self {
         Meter {
-            replies: 0,
+            replies: u32::MAX,
             upload_bytes: 0,
             busy: 0,
             awake_since: clock::cycles(),

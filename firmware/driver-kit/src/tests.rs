@@ -134,3 +134,100 @@ fn word_views_of_byte_buffers() {
     // One that does: its whole words (the tail bytes are not a word).
     assert_eq!(words(&b.rx[4..15]).len(), 2);
 }
+
+/// An Ethernet + IPv4 + TCP frame with `payload`, checksums by smoltcp.
+fn tcp_frame(payload: &[u8]) -> Vec<u8> {
+    use smoltcp::phy::ChecksumCapabilities;
+    use smoltcp::wire::{
+        EthernetAddress, EthernetFrame, EthernetProtocol, IpProtocol, Ipv4Address, Ipv4Packet,
+        Ipv4Repr, TcpControl, TcpPacket, TcpRepr, TcpSeqNumber,
+    };
+    let src = Ipv4Address::new(10, 0, 2, 2);
+    let dst = Ipv4Address::new(10, 0, 2, 15);
+    let tcp = TcpRepr {
+        src_port: 40000,
+        dst_port: 8082,
+        control: TcpControl::Psh,
+        seq_number: TcpSeqNumber(0x1234_5678),
+        ack_number: Some(TcpSeqNumber(0x0abc_def0)),
+        window_len: 4096,
+        window_scale: None,
+        max_seg_size: None,
+        sack_permitted: false,
+        sack_ranges: [None; 3],
+        timestamp: None,
+        payload,
+    };
+    let ip = Ipv4Repr {
+        src_addr: src,
+        dst_addr: dst,
+        next_header: IpProtocol::Tcp,
+        payload_len: tcp.buffer_len(),
+        hop_limit: 64,
+    };
+    let mut buf = std::vec![0u8; 14 + ip.buffer_len() + tcp.buffer_len()];
+    let caps = ChecksumCapabilities::default();
+    let mut eth = EthernetFrame::new_unchecked(&mut buf);
+    eth.set_src_addr(EthernetAddress([2, 0, 0, 0, 0, 1]));
+    eth.set_dst_addr(EthernetAddress([2, 0, 0, 0, 0, 2]));
+    eth.set_ethertype(EthernetProtocol::Ipv4);
+    let mut ipp = Ipv4Packet::new_unchecked(eth.payload_mut());
+    ip.emit(&mut ipp, &caps);
+    let mut tcpp = TcpPacket::new_unchecked(ipp.payload_mut());
+    tcp.emit(&mut tcpp, &src.into(), &dst.into(), &caps);
+    buf
+}
+
+#[test]
+fn tcp_checksums_are_judged_like_smoltcp_at_every_length_and_alignment() {
+    let payload: Vec<u8> = (0..1500u32).map(|i| (i * 37 + (i >> 5)) as u8).collect();
+    for len in (0..70).chain([255, 256, 1459, 1460]) {
+        let frame = tcp_frame(&payload[..len]);
+        // Word-aligned (as the drivers' RX_ALIGN leaves it) and not.
+        for shift in 0..4 {
+            let mut store = Buffers::<1600>::new();
+            store.rx[2 + shift..2 + shift + frame.len()].copy_from_slice(&frame);
+            let f = &mut store.rx[2 + shift..2 + shift + frame.len()];
+            assert!(tcp_checksum_ok(f), "len {len} shift {shift}");
+            // Any byte of the segment or the addresses changed: refused.
+            for at in [26, 33, 34, 50, 53, f.len() - 1] {
+                f[at] ^= 0x10;
+                assert!(!tcp_checksum_ok(f), "len {len} shift {shift} byte {at}");
+                f[at] ^= 0x10;
+            }
+        }
+    }
+    // What it cannot judge goes through (smoltcp's parsing decides).
+    let mut f = tcp_frame(b"hello");
+    let last = f.len() - 1;
+    f[last] ^= 1;
+    assert!(!tcp_checksum_ok(&f));
+    let mut udp = f.clone();
+    udp[23] = 17; // not TCP
+    assert!(tcp_checksum_ok(&udp));
+    let mut frag = f.clone();
+    frag[20] = 0x20; // more fragments
+    assert!(tcp_checksum_ok(&frag));
+    let mut arp = f.clone();
+    arp[12..14].copy_from_slice(&[0x08, 0x06]);
+    assert!(tcp_checksum_ok(&arp));
+    let mut long = f.clone();
+    long[16..18].copy_from_slice(&2000u16.to_be_bytes()); // longer than the frame
+    assert!(tcp_checksum_ok(&long));
+    assert!(tcp_checksum_ok(&f[..20]));
+    assert!(tcp_checksum_ok(&[]));
+}
+
+#[test]
+fn sum_words_carries_end_around() {
+    assert_eq!(sum_words(&[]), 0);
+    assert_eq!(sum_words(&[0xffff_ffff, 0xffff_ffff, 1]), 1);
+    assert_eq!(sum_words(&[0x8000_0000, 0x8000_0000]), 1);
+    let w: Vec<u32> = (0..37u32).map(|i| i.wrapping_mul(0x9e37_79b9)).collect();
+    let wide: u64 = w.iter().map(|&x| u64::from(x)).sum();
+    let mut folded = wide;
+    while folded >> 32 != 0 {
+        folded = (folded & 0xffff_ffff) + (folded >> 32);
+    }
+    assert_eq!(sum_words(&w), folded as u32);
+}

@@ -4,7 +4,7 @@
 use crate::tx::{tx_frame, tx_idle};
 use crate::{bump, Regs, Stats, Stellaris, LEN_FIELD, MTU};
 use cuatro_driver_kit::{Nic, RxToken, Transmit, TxToken};
-use smoltcp::phy::{self, DeviceCapabilities, Medium};
+use smoltcp::phy::{self, Checksum, DeviceCapabilities, Medium};
 use smoltcp::time::Instant;
 
 /// Where a frame smoltcp built goes: the MAC's TX FIFO, with the counters.
@@ -65,6 +65,9 @@ impl<R: Regs> phy::Device for Stellaris<'_, R> {
         caps.medium = Medium::Ethernet;
         caps.max_transmission_unit = MTU;
         caps.max_burst_size = Some(self.max_burst);
+        // Received TCP checksums are checked in receive_frame; smoltcp
+        // computes them on transmit.
+        caps.checksum.tcp = Checksum::Tx;
         caps
     }
 }

@@ -63,6 +63,13 @@ impl<R: Regs> Stellaris<'_, R> {
                         }
                         _ => return None,
                     }
+                    // The TCP checksum, offloaded from smoltcp
+                    // (capabilities()).
+                    let frame = self.rx.get(LEN_FIELD..LEN_FIELD + len);
+                    if !frame.is_some_and(cuatro_driver_kit::tcp_checksum_ok) {
+                        bump(&mut self.stats.rx_bad_checksum);
+                        continue;
+                    }
                     bump(&mut self.stats.rx_frames);
                     return Some(len);
                 }

@@ -17,6 +17,9 @@ pub struct Stats {
     pub rx_overruns: u32,
     /// Receive errors (RXER) seen when acknowledging interrupts.
     pub rx_errors: u32,
+    /// TCP segments dropped for a bad checksum (the driver checks them:
+    /// [`cuatro_driver_kit::tcp_checksum_ok`]).
+    pub rx_bad_checksum: u32,
     /// Frames pushed into the TX FIFO.
     pub tx_frames: u32,
     /// Frames not sent: shorter than a header, longer than [`MTU`](crate::MTU), or the
@@ -34,6 +37,7 @@ impl Stats {
             .wrapping_add(self.rx_bad_length)
             .wrapping_add(self.rx_overruns)
             .wrapping_add(self.rx_errors)
+            .wrapping_add(self.rx_bad_checksum)
     }
 }
 

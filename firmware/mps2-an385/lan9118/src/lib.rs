@@ -27,7 +27,7 @@
 #![deny(missing_docs)]
 
 use cuatro_driver_kit::{Nic, Transmit};
-use smoltcp::phy::{self, DeviceCapabilities, Medium};
+use smoltcp::phy::{self, Checksum, DeviceCapabilities, Medium};
 use smoltcp::time::Instant;
 
 /// Size of each frame buffer (RX and TX), in bytes: a maximum Ethernet
@@ -267,7 +267,9 @@ impl core::fmt::Display for Error {
 pub struct Stats {
     /// Frames handed to smoltcp.
     pub rx_frames: u32,
-    /// Frames dropped: error status, filter failure, runt or too long.
+    /// Frames dropped: error status, filter failure, runt or too long, or
+    /// a TCP segment with a bad checksum (the driver checks them:
+    /// [`cuatro_driver_kit::tcp_checksum_ok`]).
     pub rx_dropped: u32,
     /// Frames pushed into the TX FIFO.
     pub tx_frames: u32,
@@ -461,6 +463,12 @@ impl<'b, R: Regs> Lan9118<'b, R> {
             match cuatro_driver_kit::words_mut(self.rx).get_mut(..words) {
                 Some(buf) => self.regs.read_fifo(reg::RX_DATA_FIFO, buf),
                 None => return None,
+            }
+            // The TCP checksum, offloaded from smoltcp (capabilities()).
+            let frame = self.rx.get(RX_ALIGN..RX_ALIGN + len - CRC_LEN);
+            if !frame.is_some_and(cuatro_driver_kit::tcp_checksum_ok) {
+                self.stats.rx_dropped = self.stats.rx_dropped.wrapping_add(1);
+                continue;
             }
             self.stats.rx_frames = self.stats.rx_frames.wrapping_add(1);
             return Some(len - CRC_LEN);
@@ -664,6 +672,9 @@ impl<R: Regs> phy::Device for Lan9118<'_, R> {
         let mut caps = DeviceCapabilities::default();
         caps.medium = Medium::Ethernet;
         caps.max_transmission_unit = MTU;
+        // Received TCP checksums are checked here (receive_frame), word by
+        // word on the aligned segment; smoltcp computes them on transmit.
+        caps.checksum.tcp = Checksum::Tx;
         caps
     }
 }
