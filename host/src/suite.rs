@@ -230,11 +230,15 @@ fn sibling(name: &str) -> io::Result<PathBuf> {
     }
 }
 
+/// Ports run-qemu forwards from its base: N to N + 4 (the game ports,
+/// upload, player vs player).
+const QEMU_PORTS: u16 = 5;
+
 fn free_port_base() -> Option<u16> {
-    let start = 20000 + (std::process::id() % 3000) as u16 * 3;
+    let start = 20000 + (std::process::id() % 1800) as u16 * QEMU_PORTS;
     (0..300u16)
-        .map(|i| start.wrapping_add(i * 3))
-        .find(|&base| (0..3).all(|k| TcpListener::bind(("127.0.0.1", base + k)).is_ok()))
+        .map(|i| start.wrapping_add(i * QEMU_PORTS))
+        .find(|&base| (0..QEMU_PORTS).all(|k| TcpListener::bind(("127.0.0.1", base + k)).is_ok()))
 }
 
 fn qemu_available(root: &Path) -> bool {

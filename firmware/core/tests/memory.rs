@@ -4,8 +4,8 @@
 
 use core::mem::size_of;
 use cuatro_core::cpu::Search;
-use cuatro_core::pvp::{Matchmaker, MATCHES};
 use cuatro_core::guard::{Guard, TRACKED, TRACK_BYTES};
+use cuatro_core::pvp::{Matchmaker, MATCHES};
 use cuatro_core::server::{
     RX_BUFFER, SESSIONS, SOCKETS, TX_BUFFER, UPLOAD_RX_BUFFER, UPLOAD_TX_BUFFER,
 };
@@ -30,14 +30,8 @@ fn static_ram_is_pinned() {
     let guard = size_of::<Guard>();
     let search = size_of::<Search>();
     let pvp = size_of::<Matchmaker>();
-    let state = memory
-        - game_buffers
-        - upload_buffers
-        - sessions
-        - REPLY_CAPACITY
-        - guard
-        - search
-        - pvp;
+    let state =
+        memory - game_buffers - upload_buffers - sessions - REPLY_CAPACITY - guard - search - pvp;
     println!(
         "ServerMemory {memory} B = game socket buffers {game_buffers} B + upload buffers \
          {upload_buffers} B + {SESSIONS} sessions x {session} B + reply scratch {REPLY_CAPACITY} B \
