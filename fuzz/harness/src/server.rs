@@ -29,7 +29,8 @@ const WIND_DOWN: Duration = Duration::from_secs(200);
 
 #[derive(Debug, Arbitrary)]
 enum Op {
-    /// A client connects to one of the three ports.
+    /// A client connects to one of the five ports (classic, compact,
+    /// upload, player vs player classic and compact).
     Connect(u8),
     /// A client sends a well-formed action frame.
     Action { sock: u8, kind: u8 },
@@ -105,7 +106,7 @@ pub fn run(data: &[u8]) {
             |socks: &[SocketHandle], i: u8| socks.get(usize::from(i) % socks.len().max(1)).copied();
         match op {
             Op::Connect(p) if socks.len() < 8 => {
-                socks.push(link.connect(PORT_BASE + u16::from(p % 3)));
+                socks.push(link.connect(PORT_BASE + u16::from(p % 5)));
             }
             Op::Connect(_) => {}
             Op::Action { sock, kind } => {
