@@ -242,3 +242,28 @@ pub fn pvp_two_matches(t: &Target) {
         q.send(Action::Quit);
     }
 }
+
+/// A client that sends `\juego_nuevo` and closes its sending half at once
+/// (a scripted client, `printf … | nc`) still gets its held reply once an
+/// opponent joins; then, with nothing more to say, it has left, and the
+/// opponent waiting for its opening move is told `opponent_left`.
+pub fn pvp_half_closed(t: &Target) {
+    let mut a = Player::connect(t, Codec::Compact, "half-closed player");
+    a.send(Action::NewGame);
+    a.client
+        .stream()
+        .shutdown(std::net::Shutdown::Write)
+        .expect("half-close");
+    a.held();
+    let mut b = Player::connect(t, Codec::Classic, "second player");
+    b.send(Action::NewGame);
+    let r = a.recv();
+    if let Some(e) = r.event {
+        assert_eq!(e, Event::Matched { opening: None });
+    }
+    let r = b.recv();
+    assert_eq!(r.estado, Estado::Ganaste, "{r:?}");
+    assert_eq!(r.error, Some(Error::OpponentLeft));
+    b.send(Action::Quit);
+    let _ = b.client.recv();
+}

@@ -206,6 +206,7 @@ registry! { $
     pvp_compact_vs_compact, SHORT, Needs::PAIR.pvp(), |t| pvp_game(t, Compact, Compact);
     pvp_classic_vs_compact, SHORT, Needs::PAIR.pvp(), |t| pvp_game(t, Classic, Compact);
     pvp_leaver, SHORT, Needs::PAIR.pvp(), pvp_leaver;
+    pvp_half_closed, SHORT, Needs::PAIR.pvp(), pvp_half_closed;
     pvp_two_matches, SHORT, Needs::FOUR.pvp(), pvp_two_matches;
     // pipelining
     pipelined_10_classic, SHORT, Needs::PAIR, |t| pipelined(t, Classic, 10);

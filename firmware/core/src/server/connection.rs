@@ -308,8 +308,10 @@ impl<S: Storage> Server<'_, S> {
                 }
             }
         }
-        // The client closed its half and everything it sent is answered.
-        if !socket.may_recv() && socket.recv_queue() == 0 {
+        // The client closed its half and everything it sent is answered
+        // (a held player-vs-player reply is still to come).
+        let held = seat.is_some_and(|seat| self.pvp.is_held(seat));
+        if !socket.may_recv() && socket.recv_queue() == 0 && !held {
             socket.close();
             release(self.sessions, self.pvp, k);
             return Role::Closing(now + CLOSE_LINGER, socket.send_queue());
