@@ -59,6 +59,7 @@ pub mod admission;
 pub mod cpu;
 pub mod game;
 pub mod guard;
+pub mod mdns;
 pub mod pvp;
 pub mod server;
 pub mod session;

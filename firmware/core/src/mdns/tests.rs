@@ -1,0 +1,229 @@
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+
+//! The responder against a third-party DNS codec (`dns-parser`): its
+//! queries built there, its answers parsed there.
+
+use super::*;
+use dns_parser::{Builder, Packet, QueryClass, QueryType, RData};
+use std::net::Ipv4Addr;
+use std::string::ToString;
+use std::vec::Vec;
+
+const IP: [u8; 4] = [192, 168, 7, 2];
+
+/// A responder past probing and announcing.
+fn ready() -> Responder {
+    let mut r = Responder::new(b"cuatro", IP, 8080, 0);
+    let mut out = [0u8; MAX_PACKET];
+    let mut now = 0;
+    while let Some(t) = r.poll_timeout() {
+        now = now.max(t);
+        r.poll(now, &mut out);
+    }
+    assert!(r.is_ready());
+    r
+}
+
+fn query(name: &str, qtype: QueryType, unicast: bool) -> Vec<u8> {
+    let mut b = Builder::new_query(0, false);
+    b.add_question(name, unicast, qtype, QueryClass::IN);
+    b.build().unwrap()
+}
+
+fn ask(r: &mut Responder, q: &[u8], src_port: u16) -> Option<(Vec<u8>, Dest)> {
+    let mut out = [0u8; MAX_PACKET];
+    r.handle(q, src_port, 10_000, &mut out)
+        .map(|(n, d)| (out[..n].to_vec(), d))
+}
+
+#[test]
+fn probes_then_announces_then_answers() {
+    let mut r = Responder::new(b"cuatro", IP, 8080, 1000);
+    let mut out = [0u8; MAX_PACKET];
+    // Not ready while probing: queries go unanswered.
+    assert!(ask(&mut r, &query("cuatro.local", QueryType::A, false), 5353).is_none());
+    let mut times = Vec::new();
+    let mut kinds = Vec::new();
+    while let Some(t) = r.poll_timeout() {
+        let n = r.poll(t, &mut out).unwrap();
+        let p = Packet::parse(&out[..n]).unwrap();
+        times.push(t);
+        kinds.push(p.header.query);
+        if p.header.query {
+            // A probe: both names, type ANY, unicast wanted; our records
+            // proposed in the authority section.
+            assert_eq!(p.questions.len(), 2);
+            assert!(p.questions.iter().all(|q| q.prefer_unicast));
+            assert_eq!(p.nameservers.len(), 3);
+        } else {
+            assert_eq!(p.answers.len(), 4, "PTR, SRV, TXT, A");
+        }
+    }
+    assert_eq!(kinds, [true, true, true, false, false]);
+    assert_eq!(times, [1000, 1250, 1500, 1750, 2750]);
+    assert!(r.is_ready());
+}
+
+#[test]
+fn answers_the_host_name() {
+    let mut r = ready();
+    let (reply, dest) = ask(&mut r, &query("cuatro.local", QueryType::A, false), 5353).unwrap();
+    assert_eq!(dest, Dest::Multicast);
+    let p = Packet::parse(&reply).unwrap();
+    assert!(!p.header.query);
+    assert!(p.header.authoritative);
+    assert_eq!(p.answers.len(), 1);
+    assert_eq!(p.answers[0].name.to_string(), "cuatro.local");
+    assert!(
+        p.answers[0].multicast_unique,
+        "cache-flush set on a unique record"
+    );
+    match p.answers[0].data {
+        RData::A(a) => assert_eq!(a.0, Ipv4Addr::from(IP)),
+        ref d => panic!("{d:?}"),
+    }
+    // Case does not matter; other names are not ours.
+    assert!(ask(&mut r, &query("CUATRO.Local", QueryType::A, false), 5353).is_some());
+    assert!(ask(&mut r, &query("other.local", QueryType::A, false), 5353).is_none());
+    assert!(ask(&mut r, &query("cuatro.local", QueryType::MX, false), 5353).is_none());
+}
+
+#[test]
+fn browsing_the_service_gets_ptr_srv_txt_and_a() {
+    let mut r = ready();
+    let (reply, _) = ask(
+        &mut r,
+        &query("_cuatro._tcp.local", QueryType::PTR, false),
+        5353,
+    )
+    .unwrap();
+    let p = Packet::parse(&reply).unwrap();
+    assert_eq!(p.answers.len(), 1);
+    match p.answers[0].data {
+        RData::PTR(ref n) => assert_eq!(n.0.to_string(), "cuatro._cuatro._tcp.local"),
+        ref d => panic!("{d:?}"),
+    }
+    let mut srv = None;
+    let mut txt = Vec::new();
+    let mut a = None;
+    for rr in &p.additional {
+        match rr.data {
+            RData::SRV(ref s) => srv = Some((s.port, s.target.to_string())),
+            RData::TXT(ref t) => {
+                txt = t
+                    .iter()
+                    .map(|s| std::string::String::from_utf8(s.to_vec()).unwrap())
+                    .collect()
+            }
+            RData::A(ref x) => a = Some(x.0),
+            ref d => panic!("{d:?}"),
+        }
+    }
+    assert_eq!(srv, Some((8080, "cuatro.local".into())));
+    assert_eq!(
+        txt,
+        [
+            "classic=8080",
+            "compact=8081",
+            "upload=8082",
+            "pvp=8083",
+            "pvp_compact=8084"
+        ]
+    );
+    assert_eq!(a, Some(Ipv4Addr::from(IP)));
+    // Service enumeration names the service type.
+    let (reply, _) = ask(
+        &mut r,
+        &query("_services._dns-sd._udp.local", QueryType::PTR, false),
+        5353,
+    )
+    .unwrap();
+    let p = Packet::parse(&reply).unwrap();
+    match p.answers[0].data {
+        RData::PTR(ref n) => assert_eq!(n.0.to_string(), "_cuatro._tcp.local"),
+        ref d => panic!("{d:?}"),
+    }
+}
+
+#[test]
+fn unicast_and_legacy_queries() {
+    let mut r = ready();
+    // QU: the answer goes back to the asker.
+    let (_, dest) = ask(&mut r, &query("cuatro.local", QueryType::A, true), 5353).unwrap();
+    assert_eq!(dest, Dest::Unicast);
+    // A legacy resolver (not port 5353): its id and question echoed,
+    // TTL at most 10 s, no cache-flush bit.
+    let mut b = Builder::new_query(0x4242, false);
+    b.add_question("cuatro.local", false, QueryType::A, QueryClass::IN);
+    let q = b.build().unwrap();
+    let (reply, dest) = ask(&mut r, &q, 40000).unwrap();
+    assert_eq!(dest, Dest::Unicast);
+    let p = Packet::parse(&reply).unwrap();
+    assert_eq!(p.header.id, 0x4242);
+    assert_eq!(p.questions.len(), 1);
+    assert_eq!(p.questions[0].qname.to_string(), "cuatro.local");
+    assert!(p.answers[0].ttl <= 10);
+    assert!(!p.answers[0].multicast_unique);
+}
+
+#[test]
+fn a_conflict_while_probing_renames() {
+    let mut r = Responder::new(b"cuatro", IP, 8080, 0);
+    let mut out = [0u8; MAX_PACKET];
+    r.poll(0, &mut out).unwrap();
+    // Someone answers for cuatro.local.
+    let mut w = Writer::new(&mut out);
+    for v in [0, FLAGS_RESPONSE, 0, 1, 0, 0] {
+        w.u16(v).unwrap();
+    }
+    let at = w
+        .record(&[b"cuatro", b"local"], TYPE_A, CLASS_IN | CLASS_TOP, 120)
+        .unwrap();
+    w.bytes(&[10, 0, 0, 9]).unwrap();
+    w.end_rdata(at).unwrap();
+    let n = w.len();
+    let answer = out[..n].to_vec();
+    let mut scratch = [0u8; MAX_PACKET];
+    assert!(r.handle(&answer, 5353, 100, &mut scratch).is_none());
+    assert_eq!(r.name(), b"cuatro-2");
+    // It probes again under the new name, and then answers to it.
+    let mut now = 100;
+    while let Some(t) = r.poll_timeout() {
+        now = now.max(t);
+        r.poll(now, &mut scratch);
+    }
+    assert!(ask(&mut r, &query("cuatro-2.local", QueryType::A, false), 5353).is_some());
+    assert!(ask(&mut r, &query("cuatro.local", QueryType::A, false), 5353).is_none());
+}
+
+#[test]
+fn garbage_never_panics() {
+    let mut r = ready();
+    let mut out = [0u8; MAX_PACKET];
+    // A pointer loop, a pointer forward, truncations of a real query.
+    let mut looped = query("cuatro.local", QueryType::A, false);
+    looped[12] = 0xc0;
+    looped[13] = 12;
+    assert!(r.handle(&looped, 5353, 0, &mut out).is_none());
+    let q = query("_cuatro._tcp.local", QueryType::PTR, false);
+    for n in 0..q.len() {
+        let _ = r.handle(&q[..n], 5353, 0, &mut out);
+    }
+    let mut x: u64 = 7;
+    for _ in 0..20_000 {
+        let mut p = q.clone();
+        for _ in 0..3 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let i = (x % p.len() as u64) as usize;
+            p[i] = (x >> 32) as u8;
+        }
+        let _ = r.handle(&p, 5353, 0, &mut out);
+    }
+}
+
+#[test]
+fn memory_is_small() {
+    assert!(core::mem::size_of::<Responder>() <= 100);
+}
