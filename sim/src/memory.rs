@@ -4,10 +4,11 @@
 
 use cuatro_core::cpu::Search;
 use cuatro_core::guard::Guard;
+use cuatro_core::mdns::MdnsMemory;
 use cuatro_core::pvp::Matchmaker;
 use cuatro_core::server::{
-    MemoryError, MemoryView, Slot, DHCP_SOCKETS, RX_BUFFER, SESSIONS, SOCKETS, TX_BUFFER,
-    UPLOAD_RX_BUFFER, UPLOAD_SOCKETS, UPLOAD_TX_BUFFER,
+    MemoryError, MemoryView, Slot, DHCP_SOCKETS, MDNS_SOCKETS, RX_BUFFER, SESSIONS, SOCKETS,
+    TX_BUFFER, UPLOAD_RX_BUFFER, UPLOAD_SOCKETS, UPLOAD_TX_BUFFER,
 };
 use cuatro_core::session::{Session, REPLY_CAPACITY};
 use smoltcp::iface::SocketStorage;
@@ -56,7 +57,7 @@ impl Budget {
 
     /// Bytes the budget takes, as the board would hold them.
     pub fn bytes(&self) -> usize {
-        let sockets = self.sockets + UPLOAD_SOCKETS + DHCP_SOCKETS;
+        let sockets = self.sockets + UPLOAD_SOCKETS + DHCP_SOCKETS + MDNS_SOCKETS;
         sockets * std::mem::size_of::<SocketStorage<'_>>()
             + self.sockets * (self.rx_buffer + self.tx_buffer + std::mem::size_of::<Slot>())
             + self.sessions * std::mem::size_of::<Option<Session>>()
@@ -64,6 +65,9 @@ impl Budget {
             + self.upload_buffer
             + UPLOAD_TX_BUFFER
             + std::mem::size_of::<Guard>()
+            + std::mem::size_of::<Search>()
+            + std::mem::size_of::<Matchmaker>()
+            + std::mem::size_of::<MdnsMemory>()
     }
 }
 
@@ -106,12 +110,13 @@ pub struct HostMemory<'a> {
     upload_rx: Vec<u8>,
     upload_tx: Vec<u8>,
     guard: Box<Guard>,
+    mdns: Box<MdnsMemory>,
 }
 
 impl<'a> HostMemory<'a> {
     /// Zeroed memory for `budget`.
     pub fn new(budget: &Budget) -> HostMemory<'a> {
-        let sockets = budget.sockets + UPLOAD_SOCKETS + DHCP_SOCKETS;
+        let sockets = budget.sockets + UPLOAD_SOCKETS + DHCP_SOCKETS + MDNS_SOCKETS;
         HostMemory {
             storage: (0..sockets).map(|_| SocketStorage::EMPTY).collect(),
             rx: vec![0; budget.sockets * budget.rx_buffer],
@@ -124,6 +129,7 @@ impl<'a> HostMemory<'a> {
             upload_rx: vec![0; budget.upload_buffer],
             upload_tx: vec![0; UPLOAD_TX_BUFFER],
             guard: Box::new(Guard::new()),
+            mdns: Box::new(MdnsMemory::new()),
         }
     }
 
@@ -141,6 +147,7 @@ impl<'a> HostMemory<'a> {
             upload_rx: &mut self.upload_rx,
             upload_tx: &mut self.upload_tx,
             guard: &mut self.guard,
+            mdns: &mut self.mdns,
         }
     }
 }

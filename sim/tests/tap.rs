@@ -152,6 +152,10 @@ fn tap_end_to_end_in_a_namespace() {
         assert!(!err.contains("panicked"), "{err}");
     }
 
+    // Discovery first, on a clean link: python-zeroconf, a third-party
+    // resolver, finds the board by service type and by host name.
+    mdns_found_by_zeroconf(&ns, &sim);
+
     // The board on tap0, its link mildly impaired, captured.
     let mut child = ns
         .exec(&sim)
@@ -189,7 +193,8 @@ fn tap_end_to_end_in_a_namespace() {
     assert_eq!(
         ready,
         "ready tap=tap0 ip=192.168.69.1 classic=192.168.69.1:8080 \
-         compact=192.168.69.1:8081 upload=192.168.69.1:8082"
+         compact=192.168.69.1:8081 upload=192.168.69.1:8082 \
+         pvp=192.168.69.1:8083 pvp_compact=192.168.69.1:8084"
     );
 
     // The namespace's kernel TCP, both codecs at once, refereed.
@@ -269,4 +274,72 @@ fn tap_end_to_end_in_a_namespace() {
     );
     assert!(from_board > 20);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Starts `cuatro-sim --tap tap0` in `ns` (no impairment), waits for its
+/// ready line, and runs `tests/python/mdns_find.py` in the namespace: the
+/// board must be found as `_cuatro._tcp.local.` (SRV port 8080, TXT with the
+/// five ports, address 192.168.69.1) and as `cuatro.local.`. Skips (or, when
+/// required, fails) without python-zeroconf.
+fn mdns_found_by_zeroconf(ns: &Netns, sim: &Path) {
+    let have = run_bounded(
+        Command::new("python3").args(["-c", "import zeroconf"]),
+        Duration::from_secs(30),
+    )
+    .map(|o| o.status.success())
+    .unwrap_or(false);
+    if !have {
+        if tap_required() {
+            panic!(
+                "CUATRO_REQUIRE_TAP=1 but python3 has no zeroconf module (pip install zeroconf)"
+            );
+        }
+        println!("skipping the mDNS check: no python3 zeroconf module");
+        return;
+    }
+    let mut child = ns
+        .exec(sim)
+        .args(["--tap", "tap0", "--seed", "4"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let ready = rx.recv_timeout(Duration::from_secs(30));
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/python/mdns_find.py");
+    let out = ready.ok().map(|_| {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &ns.name, "python3"])
+            .arg(&script)
+            .arg(HOST_SIDE.split('/').next().unwrap_or(HOST_SIDE));
+        run_bounded(&mut c, Duration::from_secs(60))
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    let out = out
+        .expect("no ready line in 30 s")
+        .expect("mdns_find.py ran");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "mdns_find.py failed:\n{text}\n{err}");
+    assert!(
+        text.contains("service cuatro._cuatro._tcp.local. server cuatro.local. port 8080 addresses 192.168.69.1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("txt classic=8080 compact=8081 pvp=8083 pvp_compact=8084 upload=8082"),
+        "{text}"
+    );
+    assert!(
+        text.contains("host cuatro.local. addresses 192.168.69.1"),
+        "{text}"
+    );
+    println!("mDNS: {}", text.trim());
 }

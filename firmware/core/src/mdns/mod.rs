@@ -24,6 +24,50 @@ pub mod wire;
 
 use wire::*;
 
+/// UDP datagrams the responder's socket queues each way.
+pub const MDNS_PACKETS: usize = 4;
+/// Bytes of datagrams queued each way (a received query longer than this
+/// is dropped by the socket: a long known-answer list, answered by the
+/// next query).
+pub const MDNS_BUFFER: usize = 1024;
+
+/// The responder's UDP socket buffers, part of the server's memory.
+#[cfg(feature = "mdns")]
+pub struct MdnsMemory {
+    pub(crate) rx_meta: [smoltcp::socket::udp::PacketMetadata; MDNS_PACKETS],
+    pub(crate) rx: [u8; MDNS_BUFFER],
+    pub(crate) tx_meta: [smoltcp::socket::udp::PacketMetadata; MDNS_PACKETS],
+    pub(crate) tx: [u8; MDNS_BUFFER],
+}
+
+/// Nothing: a build without the `mdns` feature.
+#[cfg(not(feature = "mdns"))]
+pub struct MdnsMemory;
+
+impl MdnsMemory {
+    /// Empty buffers.
+    pub const fn new() -> Self {
+        #[cfg(feature = "mdns")]
+        {
+            use smoltcp::socket::udp::PacketMetadata;
+            MdnsMemory {
+                rx_meta: [PacketMetadata::EMPTY; MDNS_PACKETS],
+                rx: [0; MDNS_BUFFER],
+                tx_meta: [PacketMetadata::EMPTY; MDNS_PACKETS],
+                tx: [0; MDNS_BUFFER],
+            }
+        }
+        #[cfg(not(feature = "mdns"))]
+        MdnsMemory
+    }
+}
+
+impl Default for MdnsMemory {
+    fn default() -> Self {
+        MdnsMemory::new()
+    }
+}
+
 /// The mDNS UDP port.
 pub const MDNS_PORT: u16 = 5353;
 /// The mDNS IPv4 group, 224.0.0.251.

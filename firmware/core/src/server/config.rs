@@ -27,9 +27,12 @@ pub const UPLOAD_SOCKETS: usize = 1;
 /// Sockets of the DHCP client: one with the `dhcp` feature, else none.
 pub const DHCP_SOCKETS: usize = if cfg!(feature = "dhcp") { 1 } else { 0 };
 
+/// Sockets of the mDNS responder: one UDP socket with the `mdns` feature.
+pub const MDNS_SOCKETS: usize = if cfg!(feature = "mdns") { 1 } else { 0 };
+
 /// Default socket-set capacity: game sockets, the upload socket and (with
 /// the `dhcp` feature) the DHCP client.
-pub const SOCKET_STORAGE: usize = SOCKETS + UPLOAD_SOCKETS + DHCP_SOCKETS;
+pub const SOCKET_STORAGE: usize = SOCKETS + UPLOAD_SOCKETS + DHCP_SOCKETS + MDNS_SOCKETS;
 
 /// Default receive buffer of the upload socket (bytes): the TCP window of
 /// an upload, and the one buffer the file streams through into storage.
@@ -84,6 +87,9 @@ pub struct Config {
     /// The CPU level of a `\juego_nuevo` that names none (a level this
     /// build leaves out plays `aleatorio`).
     pub cpu_level: Level,
+    /// The mDNS name (`<name>.local`, instance `<name>._cuatro._tcp`;
+    /// `mdns` feature).
+    pub mdns_name: &'static str,
     /// Ask a DHCP server for the address (and gateway) instead of using
     /// `ip`/`gateway`, which serve until a lease arrives.
     #[cfg(feature = "dhcp")]
@@ -102,6 +108,7 @@ impl Config {
             seed: 0x6375_6174_726f,
             admission: Admission::DEFAULT,
             cpu_level: Level::Aleatorio,
+            mdns_name: "cuatro",
             #[cfg(feature = "dhcp")]
             dhcp: false,
         }

@@ -33,6 +33,8 @@ pub struct ServerMemory<
     pub(super) upload_rx: [u8; UPLOAD_RX],
     pub(super) upload_tx: [u8; UPLOAD_TX_BUFFER],
     pub(super) guard: Guard,
+    /// The mDNS responder's UDP buffers (`mdns` feature).
+    pub(super) mdns: crate::mdns::MdnsMemory,
 }
 
 impl<
@@ -95,6 +97,7 @@ impl<
             }
             core::ptr::addr_of_mut!((*p).guard).write(Guard::new());
             core::ptr::addr_of_mut!((*p).pvp).write(Matchmaker::new());
+            core::ptr::addr_of_mut!((*p).mdns).write(crate::mdns::MdnsMemory::new());
             slot.assume_init_mut()
         }
     }
@@ -104,8 +107,8 @@ impl<
         const NO_SESSION: Option<Session> = None;
         const {
             assert!(
-                ST == SO + UPLOAD_SOCKETS + DHCP_SOCKETS,
-                "STORAGE_N must be SOCKETS_N + 1 (+ 1 with the dhcp feature)"
+                ST == SO + UPLOAD_SOCKETS + DHCP_SOCKETS + MDNS_SOCKETS,
+                "STORAGE_N must be SOCKETS_N + 1 (+ 1 with the dhcp feature, + 1 with mdns)"
             )
         };
         const {
@@ -126,6 +129,7 @@ impl<
             upload_rx: [0; URX],
             upload_tx: [0; UPLOAD_TX_BUFFER],
             guard: Guard::new(),
+            mdns: crate::mdns::MdnsMemory::new(),
         }
     }
 }

@@ -17,6 +17,8 @@ mod connection;
 #[cfg(feature = "dhcp")]
 mod dhcp;
 mod ingress;
+#[cfg(feature = "mdns")]
+mod mdns;
 mod memory;
 mod pool;
 mod upload_service;
@@ -100,6 +102,12 @@ pub struct Server<'a, S: Storage = NoStorage> {
     upload_role: UploadRole,
     #[cfg(feature = "dhcp")]
     dhcp_handle: Option<SocketHandle>,
+    /// The mDNS responder's UDP socket (`None` if it could not bind).
+    #[cfg(feature = "mdns")]
+    mdns_handle: Option<SocketHandle>,
+    /// The mDNS responder.
+    #[cfg(feature = "mdns")]
+    mdns: crate::mdns::Responder,
     storage: S,
     guard: &'a mut Guard,
     /// The time of the poll under way.
@@ -181,6 +189,7 @@ impl<'a, S: Storage> Server<'a, S> {
             upload_rx,
             upload_tx,
             guard,
+            mdns,
         } = memory;
         let mut sockets = SocketSet::new(socket_storage);
         let buffers = rx.chunks_exact_mut(rx_len).zip(tx.chunks_exact_mut(tx_len));
@@ -206,6 +215,24 @@ impl<'a, S: Storage> Server<'a, S> {
         // QEMU: 0.14 MB/s with it).
         upload_socket.set_ack_delay(None);
         let upload_handle = sockets.add(upload_socket);
+        #[cfg(feature = "mdns")]
+        let mdns_handle = {
+            use smoltcp::socket::udp;
+            let crate::mdns::MdnsMemory {
+                rx_meta,
+                rx,
+                tx_meta,
+                tx,
+            } = mdns;
+            let mut socket = udp::Socket::new(
+                udp::PacketBuffer::new(&mut rx_meta[..], &mut rx[..]),
+                udp::PacketBuffer::new(&mut tx_meta[..], &mut tx[..]),
+            );
+            let joined = iface.join_multicast_group(mdns::group_addr()).is_ok();
+            (joined && socket.bind(crate::mdns::MDNS_PORT).is_ok()).then(|| sockets.add(socket))
+        };
+        #[cfg(not(feature = "mdns"))]
+        let _ = mdns;
         #[cfg(feature = "dhcp")]
         let dhcp_handle = config
             .dhcp
@@ -222,6 +249,10 @@ impl<'a, S: Storage> Server<'a, S> {
             upload_role: UploadRole::Free,
             #[cfg(feature = "dhcp")]
             dhcp_handle,
+            #[cfg(feature = "mdns")]
+            mdns_handle,
+            #[cfg(feature = "mdns")]
+            mdns: mdns::responder(&config, now),
             storage,
             guard,
             now,
@@ -368,6 +399,7 @@ impl<'a, S: Storage> Server<'a, S> {
                 Role::Free => None,
             })
             .chain(upload)
+            .chain(self.mdns_deadline_or_none())
             .min()
     }
 
@@ -380,12 +412,28 @@ impl<'a, S: Storage> Server<'a, S> {
         {
             changed |= self.service_dhcp();
         }
+        #[cfg(feature = "mdns")]
+        {
+            changed |= self.service_mdns(now);
+        }
         for i in 0..self.slots.len() {
             changed |= self.service_slot(i, now);
         }
         changed |= self.service_upload(now);
         changed |= self.listen();
         changed || self.sent
+    }
+}
+
+impl<S: Storage> Server<'_, S> {
+    /// The mDNS responder's next deadline (none without the feature).
+    fn mdns_deadline_or_none(&self) -> Option<Instant> {
+        #[cfg(feature = "mdns")]
+        {
+            self.mdns_deadline()
+        }
+        #[cfg(not(feature = "mdns"))]
+        None
     }
 }
 

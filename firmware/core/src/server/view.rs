@@ -34,6 +34,9 @@ pub struct MemoryView<'a> {
     pub upload_tx: &'a mut [u8],
     /// The middleware's state.
     pub guard: &'a mut Guard,
+    /// The mDNS responder's UDP buffers (nothing without the `mdns`
+    /// feature).
+    pub mdns: &'a mut crate::mdns::MdnsMemory,
 }
 
 /// Why a [`MemoryView`] cannot carry the server; each names its minimum.
@@ -123,7 +126,7 @@ impl MemoryView<'_> {
         if sockets == 0 || sessions == 0 || sessions > sockets {
             return Err(MemoryError::Sockets { sockets, sessions });
         }
-        let need = sockets + UPLOAD_SOCKETS + DHCP_SOCKETS;
+        let need = sockets + UPLOAD_SOCKETS + DHCP_SOCKETS + MDNS_SOCKETS;
         if self.storage.len() != need {
             let have = self.storage.len();
             return Err(MemoryError::Storage { have, need });
@@ -170,6 +173,7 @@ impl<
             upload_rx: &mut m.upload_rx[..],
             upload_tx: &mut m.upload_tx[..],
             guard: &mut m.guard,
+            mdns: &mut m.mdns,
         }
     }
 }
