@@ -39,6 +39,13 @@ enum Command {
         #[arg(long, value_name = "LEVEL", value_parser = cuatro_kit::cli::parse_level)]
         nivel: Option<Level>,
     },
+    /// The cuatro boards on the link (mDNS/DNS-SD `_cuatro._tcp`): one line
+    /// each, name, host, address and ports.
+    Discover {
+        /// How long to listen for answers, in seconds.
+        #[arg(long, default_value_t = 3)]
+        wait: u64,
+    },
     /// How well the CPU levels play: matches between them, and the share
     /// of solver-labelled positions where each keeps the game's value;
     /// prints Markdown tables (docs/CPU.md).
@@ -142,6 +149,7 @@ fn main() {
             Ok(())
         }
         Command::Send { file, addr } => send(&file, &addr),
+        Command::Discover { wait } => discover(wait),
         Command::BenchSuite {
             out,
             games,
@@ -199,7 +207,9 @@ fn play(
             (Some(sim), a.to_string())
         }
     };
-    let mut client = Client::connect(&addr, codec, Duration::from_secs(120))
+    // `cuatro.local:8080` is asked over mDNS.
+    let target = host::discover::resolve_addr(&addr)?;
+    let mut client = Client::connect(target, codec, Duration::from_secs(120))
         .with_context(|| format!("cannot connect to {addr}"))?;
     let color = std::io::stdout().is_terminal();
     let interactive = std::io::stdin().is_terminal();
@@ -268,6 +278,17 @@ fn reply_within(client: &mut Client, wait: Duration) -> bool {
     let arrived = stream.peek(&mut [0u8; 1]).is_ok();
     let _ = stream.set_read_timeout(before);
     arrived
+}
+
+fn discover(wait: u64) -> anyhow::Result<()> {
+    let boards = host::discover::discover(Duration::from_secs(wait))?;
+    if boards.is_empty() {
+        anyhow::bail!("no board answered within {wait} s");
+    }
+    for b in boards {
+        println!("{}", b.line());
+    }
+    Ok(())
 }
 
 fn show(out: &mut impl Write, reply: &Received, color: bool) -> std::io::Result<()> {

@@ -314,15 +314,46 @@ fn mdns_found_by_zeroconf(ns: &Netns, sim: &Path) {
     });
     let ready = rx.recv_timeout(Duration::from_secs(30));
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/python/mdns_find.py");
-    let out = ready.ok().map(|_| {
+    let out = ready.as_ref().ok().map(|_| {
         let mut c = Command::new("ip");
         c.args(["netns", "exec", &ns.name, "python3"])
             .arg(&script)
             .arg(HOST_SIDE.split('/').next().unwrap_or(HOST_SIDE));
         run_bounded(&mut c, Duration::from_secs(60))
     });
+    // The host's own side: `cuatro discover` lists it, and `cuatro play`
+    // reaches it by name.
+    let cuatro = cuatro_binary();
+    let listed = ready.is_ok().then(|| {
+        let mut c = ns.exec(&cuatro);
+        c.args(["discover", "--wait", "3"]);
+        run_bounded(&mut c, Duration::from_secs(60))
+    });
+    let played = ready.is_ok().then(|| {
+        let mut c = ns.exec(&cuatro);
+        c.args(["play", "--classic", "--addr", "cuatro.local:8080"])
+            .stdin(Stdio::piped());
+        play_with_stdin(c, "\\juego_nuevo\n\\jugada 3\n\\salir\n")
+    });
     let _ = child.kill();
     let _ = child.wait();
+    let listed = listed.expect("ready").expect("cuatro discover ran");
+    let text = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed.status.success(),
+        "cuatro discover failed: {text} {}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    assert_eq!(
+        text.trim(),
+        "cuatro  cuatro.local  192.168.69.1  classic=8080 compact=8081 upload=8082 pvp=8083 pvp_compact=8084"
+    );
+    let played = played.expect("ready");
+    assert!(
+        played.contains("Jugaste en la columna 3"),
+        "cuatro play --addr cuatro.local:8080: {played}"
+    );
+    println!("cuatro discover: {}", text.trim());
     let out = out
         .expect("no ready line in 30 s")
         .expect("mdns_find.py ran");
@@ -342,4 +373,54 @@ fn mdns_found_by_zeroconf(ns: &Netns, sim: &Path) {
         "{text}"
     );
     println!("mDNS: {}", text.trim());
+}
+
+/// The host's `cuatro` binary, built with this test's profile.
+fn cuatro_binary() -> PathBuf {
+    let release = !cfg!(debug_assertions);
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut c = Command::new(cargo);
+    c.current_dir(&root)
+        .args(["build", "--quiet", "-p", "host", "--bin", "cuatro"]);
+    if release {
+        c.arg("--release");
+    }
+    let out = run_bounded(&mut c, Duration::from_secs(600)).expect("cargo build -p host");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    target
+        .join(if release { "release" } else { "debug" })
+        .join("cuatro")
+}
+
+/// Runs `c` (stdin piped) with `input`, bounded; its stdout.
+fn play_with_stdin(mut c: Command, input: &str) -> String {
+    let mut child = c
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn cuatro play");
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(input.as_bytes());
+    }
+    let (tx, rx) = mpsc::channel();
+    let out = child.stdout.take();
+    std::thread::spawn(move || {
+        let mut s = String::new();
+        if let Some(mut o) = out {
+            let _ = std::io::Read::read_to_string(&mut o, &mut s);
+        }
+        let _ = tx.send(s);
+    });
+    let text = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_default();
+    let _ = child.kill();
+    let _ = child.wait();
+    text
 }
