@@ -41,6 +41,8 @@ pub struct BoardSettings {
     pub idle_timeout: std::time::Duration,
     /// The CPU level of a `\juego_nuevo` without `nivel`.
     pub cpu_level: cuatro_proto::Level,
+    /// The mDNS name (`<name>.local`).
+    pub mdns_name: &'static str,
 }
 
 impl BoardSettings {
@@ -51,6 +53,7 @@ impl BoardSettings {
         config.port_base = self.port_base;
         config.seed = self.seed;
         config.cpu_level = self.cpu_level;
+        config.mdns_name = self.mdns_name;
         config.idle_timeout = NetDuration::from_micros(
             u64::try_from(self.idle_timeout.as_micros()).unwrap_or(u64::MAX),
         );

@@ -52,6 +52,9 @@ pub struct SimConfig {
     pub idle_timeout: Duration,
     /// The CPU level of a `\juego_nuevo` without `nivel` (`--cpu`).
     pub cpu_level: cuatro_proto::Level,
+    /// The board's mDNS name (`<name>.local`; `--mdns-name`; answered on
+    /// a TAP, where the link carries multicast).
+    pub mdns_name: &'static str,
     /// Where uploads are stored.
     pub upload_dir: PathBuf,
     /// Largest upload accepted, in bytes.
@@ -71,6 +74,7 @@ impl Default for SimConfig {
             seed: 1,
             idle_timeout: Duration::from_secs(60),
             cpu_level: cuatro_proto::Level::Aleatorio,
+            mdns_name: "cuatro",
             upload_dir: PathBuf::from(cuatro_kit::storage::DEFAULT_DIR),
             upload_max: cuatro_kit::storage::DEFAULT_MAX,
             impair: impair::Impairments::default(),
@@ -218,6 +222,7 @@ impl Sim {
             seed: self.config.seed,
             idle_timeout: self.config.idle_timeout,
             cpu_level: self.config.cpu_level,
+            mdns_name: self.config.mdns_name,
         };
         let mut memory = HostMemory::new(&self.config.memory);
         let mut board = board

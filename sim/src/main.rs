@@ -20,6 +20,10 @@ struct Args {
     /// Seed of the CPU players and of the impaired link's fates.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// The board's mDNS name: it answers as `NAME.local` and offers
+    /// `NAME._cuatro._tcp.local` (on a TAP: the relay carries no multicast).
+    #[arg(long, value_name = "NAME", default_value = "cuatro")]
+    mdns_name: String,
     /// Attach the board to this Linux TAP interface instead of the
     /// 127.0.0.1 relay (its ports are then the board's own, at --ip).
     #[arg(long, value_name = "IFACE")]
@@ -120,6 +124,8 @@ fn main() -> anyhow::Result<()> {
         seed: args.seed,
         idle_timeout: args.server.idle_timeout(),
         cpu_level: args.server.cpu,
+        // One name for the process's life.
+        mdns_name: Box::leak(args.mdns_name.into_boxed_str()),
         upload_dir: args.server.upload_dir,
         upload_max: args.server.upload_max,
         impair,

@@ -297,6 +297,7 @@ impl<const CAP: usize> Netsim<CAP> {
             seed: cfg.seed,
             idle_timeout: cfg.idle_timeout,
             cpu_level: cuatro_proto::Level::Aleatorio,
+            mdns_name: "cuatro",
         };
         let mut memory = HostMemory::new(budget);
         let storage = cuatro_core::upload::NoStorage;

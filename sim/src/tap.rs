@@ -224,6 +224,7 @@ impl TapSim {
             seed: self.config.seed,
             idle_timeout: self.config.idle_timeout,
             cpu_level: self.config.cpu_level,
+            mdns_name: self.config.mdns_name,
         };
         let storage = cuatro_kit::DirStorage::new(&self.config.upload_dir, self.config.upload_max);
         let mut memory = crate::HostMemory::new(&self.config.memory);
