@@ -19,6 +19,7 @@
 //! | `upload` | `Upload` with arbitrary header, chunking and storage failures | `Gracias` only when every byte was stored and committed; a failure leaves nothing |
 //! | `server` | the whole `Server` over an in-memory link: a smoltcp client plays while raw and mutated frames arrive | no panic; once peers are gone and time passes every timeout, no connection is left |
 //! | `lan9118_rx` | the LAN9118 driver over a register file that reads back fuzzer words | no panic, no hang; frames handed up are within the buffer and MTU |
+//! | `mdns` | the mDNS/DNS-SD responder, probing or ready, fed arbitrary packets from 5353 or a legacy port | no panic; every reply fits, parses whole in a third-party parser, is an authoritative response naming only our records; a legacy reply echoes the id; the name stays valid |
 //! | `stellaris_rx` | the Stellaris (LM3S6965) driver over a register file that reads back fuzzer words | no panic, no hang; the RX FIFO popped only when MACNP says so, one FIFO's worth per frame at most; frames handed up within the MTU and the FIFO's bytes; receiver left on; TX frames well-formed |
 #![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
 
@@ -26,6 +27,7 @@ pub mod codecs;
 pub mod frame;
 pub mod lan9118_rx;
 pub mod link;
+pub mod mdns;
 pub mod server;
 pub mod session;
 pub mod stellaris_rx;
@@ -48,4 +50,5 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("server", server::fuzz),
     ("lan9118_rx", lan9118_rx::fuzz),
     ("stellaris_rx", stellaris_rx::fuzz),
+    ("mdns", mdns::fuzz),
 ];

@@ -137,6 +137,15 @@ pub struct Responder {
     phase: Phase,
 }
 
+/// A legacy resolver's question, as the reply repeats it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Question {
+    /// What it asked for (one name's records).
+    records: Records,
+    qtype: u16,
+    qclass: u16,
+}
+
 /// Which records a reply carries.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Records {
@@ -301,14 +310,25 @@ impl Responder {
         let mut pos = HEADER;
         let mut want = Records::default();
         let mut unicast = false;
+        let mut other_class = false;
         for _ in 0..questions {
             let (records, next) = self.question(packet, pos)?;
             let class = u16_at(packet, next + 2)?;
-            if records.any() {
-                unicast |= class & CLASS_TOP != 0;
+            // Class IN or ANY; the top bit asks for a unicast reply.
+            if matches!(class & !CLASS_TOP, CLASS_IN | CLASS_ANY) {
+                if records.any() {
+                    unicast |= class & CLASS_TOP != 0;
+                }
+                want = want.or(records);
+            } else {
+                other_class = true;
             }
-            want = want.or(records);
             pos = next + 4;
+        }
+        if other_class && src_port != MDNS_PORT {
+            // A legacy reply echoes every question: not one of a class
+            // that is not ours.
+            return None;
         }
         if !want.any() {
             return None;
@@ -322,9 +342,20 @@ impl Responder {
         };
         if src_port != MDNS_PORT {
             // A legacy resolver (RFC 6762 §6.7): answer it alone, with its
-            // id and questions, short TTLs, no cache-flush bits.
-            let section = packet.get(HEADER..pos).map(|q| (q, questions));
-            let len = self.response(id, want, extra, true, section, out)?;
+            // id and its question (one: what such resolvers send; written
+            // anew from our own name, never copied), short TTLs, no
+            // cache-flush bits.
+            if questions != 1 {
+                return None;
+            }
+            let qtype = u16_at(packet, pos.checked_sub(4)?)?;
+            let qclass = u16_at(packet, pos.checked_sub(2)?)? & !CLASS_TOP;
+            let question = Question {
+                records: want,
+                qtype,
+                qclass,
+            };
+            let len = self.response(id, want, extra, true, Some(question), out)?;
             return Some((len, Dest::Unicast));
         }
         let len = self.response(0, want, extra, false, None, out)?;
@@ -444,18 +475,31 @@ impl Responder {
         answers: Records,
         additional: Records,
         legacy: bool,
-        questions: Option<(&[u8], u16)>,
+        question: Option<Question>,
         out: &mut [u8],
     ) -> Option<usize> {
         let mut w = Writer::new(out);
-        let qd = questions.map_or(0, |(_, n)| n);
+        let qd = u16::from(question.is_some());
         for v in [id, FLAGS_RESPONSE, qd, 0, 0, 0] {
             w.u16(v)?;
         }
-        if let Some((q, _)) = questions {
-            // Copied to the same offset: its compression pointers still
-            // point at its own names.
-            w.bytes(q)?;
+        if let Some(q) = question {
+            let label = self.name();
+            let host: [&[u8]; 2] = [label, LOCAL];
+            let instance: [&[u8]; 4] = [label, b"_cuatro", b"_tcp", LOCAL];
+            let r = q.records;
+            let name: &[&[u8]] = if r.a {
+                &host
+            } else if r.ptr {
+                &SERVICE
+            } else if r.srv || r.txt {
+                &instance
+            } else {
+                &ENUMERATION
+            };
+            w.name(name)?;
+            w.u16(q.qtype)?;
+            w.u16(q.qclass)?;
         }
         let an = self.records(&mut w, answers, legacy)?;
         let ar = self.records(&mut w, additional, legacy)?;

@@ -224,6 +224,19 @@ fn garbage_never_panics() {
 }
 
 #[test]
+fn only_class_in_or_any_is_answered() {
+    let mut r = ready();
+    let mut q = query("cuatro.local", QueryType::A, false);
+    let n = q.len();
+    // The class is the last two bytes: CH (3), then ANY (255).
+    q[n - 1] = 3;
+    assert!(ask(&mut r, &q, 5353).is_none());
+    assert!(ask(&mut r, &q, 40000).is_none(), "nothing to echo");
+    q[n - 1] = 255;
+    assert!(ask(&mut r, &q, 5353).is_some());
+}
+
+#[test]
 fn memory_is_small() {
     assert!(core::mem::size_of::<Responder>() <= 100);
 }

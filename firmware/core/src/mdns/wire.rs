@@ -15,6 +15,8 @@ pub const TYPE_SRV: u16 = 33;
 pub const TYPE_ANY: u16 = 255;
 /// Class IN.
 pub const CLASS_IN: u16 = 1;
+/// Query class ANY.
+pub const CLASS_ANY: u16 = 255;
 /// The top bit of a question's class: "unicast response wanted" (QU); of
 /// a record's class: "cache flush" (a unique record).
 pub const CLASS_TOP: u16 = 0x8000;
