@@ -9,8 +9,14 @@
 //! here sessions run in parallel on their threads, so each thread owns
 //! its own (on the heap, dropped with the connection), and a `dificil`
 //! search never waits for another.
+//!
+//! Player vs player (base + 3 classic, base + 4 compact): the threads share
+//! one [`Matchmaker`] behind a mutex; a thread whose reply is held waits on
+//! a condition variable (reading nothing more: pipelined actions wait in
+//! the socket) until the opponent's move puts its reply in the outbox.
 
 use cuatro_core::cpu::{Level, Search};
+use cuatro_core::pvp::Matchmaker;
 use cuatro_core::session::{self, Output, Session, REPLY_CAPACITY};
 use cuatro_core::upload::{self, Storage, Upload, UploadOutput};
 use cuatro_kit::DirStorage;
@@ -19,7 +25,7 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// Settings of the std server.
@@ -66,7 +72,12 @@ impl Serve {
     /// Binds 127.0.0.1 ports.
     pub fn bind(config: ServeConfig) -> io::Result<Serve> {
         let mut listeners = Vec::new();
-        for (offset, codec) in [(0u16, Codec::Classic), (1, Codec::Compact)] {
+        for (offset, codec) in [
+            (0u16, Codec::Classic),
+            (1, Codec::Compact),
+            (3, Codec::Classic),
+            (4, Codec::Compact),
+        ] {
             let port = if config.port_base == 0 {
                 0
             } else {
@@ -95,14 +106,14 @@ impl Serve {
     /// The `ready` line.
     pub fn ready_line(&self) -> String {
         let addr = |i: usize| self.listeners.get(i).and_then(|(l, _)| l.local_addr().ok());
+        let show = |a: Option<SocketAddr>| a.map(|a| a.to_string()).unwrap_or_default();
         format!(
-            "ready classic={} compact={} upload={}",
-            addr(0).map(|a| a.to_string()).unwrap_or_default(),
-            addr(1).map(|a| a.to_string()).unwrap_or_default(),
-            self.upload
-                .local_addr()
-                .map(|a| a.to_string())
-                .unwrap_or_default()
+            "ready classic={} compact={} upload={} pvp={} pvp_compact={}",
+            show(addr(0)),
+            show(addr(1)),
+            show(self.upload.local_addr().ok()),
+            show(addr(2)),
+            show(addr(3)),
         )
     }
 
@@ -121,7 +132,11 @@ impl Serve {
                 let _ = receive_upload(stream, &mut storage, idle);
             }
         }));
-        for (listener, codec) in self.listeners {
+        let pvp = Arc::new(Pvp::default());
+        for (i, (listener, codec)) in self.listeners.into_iter().enumerate() {
+            // Listeners 2 and 3: player vs player.
+            let is_pvp = i >= 2;
+            let pvp = pvp.clone();
             let active = active.clone();
             let seed = seed.clone();
             let config = self.config.clone();
@@ -138,8 +153,13 @@ impl Serve {
                     let active = active.clone();
                     let idle = config.idle_timeout;
                     let level = config.cpu_level;
+                    let pvp = pvp.clone();
                     std::thread::spawn(move || {
-                        let _ = serve_one(stream, codec, s, level, idle);
+                        if is_pvp {
+                            let _ = serve_pvp(stream, codec, &pvp, idle);
+                        } else {
+                            let _ = serve_one(stream, codec, s, level, idle);
+                        }
                         active.fetch_sub(1, Ordering::SeqCst);
                     });
                 }
@@ -209,6 +229,150 @@ pub fn serve_one(
         }
         stream.write_all(&pending)?;
     }
+}
+
+/// The matchmaker the player-vs-player threads share, the seats in use,
+/// and the signal that some seat's reply may be ready.
+#[derive(Default)]
+struct Pvp {
+    state: Mutex<PvpState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct PvpState {
+    matchmaker: Matchmaker,
+    seats: std::collections::BTreeSet<u8>,
+}
+
+/// How often a thread waiting for its opponent checks that its own client
+/// is still there.
+const PVP_CHECK: Duration = Duration::from_millis(200);
+
+/// Drives one player-vs-player session: a seat in the shared matchmaker
+/// for the connection's life, its held replies waited for on the
+/// condition variable.
+fn serve_pvp(mut stream: TcpStream, codec: Codec, pvp: &Pvp, idle: Duration) -> io::Result<()> {
+    let lock = || pvp.state.lock().unwrap_or_else(|e| e.into_inner());
+    let seat = {
+        let mut st = lock();
+        let free = (0..=u8::MAX).find(|s| !st.seats.contains(s));
+        let Some(seat) = free else {
+            return reject(stream, codec);
+        };
+        st.seats.insert(seat);
+        seat
+    };
+    let result = pvp_session(&mut stream, codec, pvp, seat, idle);
+    let mut st = lock();
+    st.matchmaker.leave(seat);
+    st.seats.remove(&seat);
+    drop(st);
+    pvp.changed.notify_all();
+    result
+}
+
+fn pvp_session(
+    stream: &mut TcpStream,
+    codec: Codec,
+    pvp: &Pvp,
+    seat: u8,
+    idle: Duration,
+) -> io::Result<()> {
+    let lock = || pvp.state.lock().unwrap_or_else(|e| e.into_inner());
+    stream.set_nodelay(true)?;
+    let start = Instant::now();
+    let now_ms = || start.elapsed().as_millis() as u64;
+    let mut session = Session::new(codec, 0, now_ms()).with_pvp();
+    let mut out = [0u8; REPLY_CAPACITY];
+    let n = session
+        .greet(&mut out)
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    stream.write_all(out.get(..n).unwrap_or_default())?;
+    let mut buf = [0u8; 4096];
+    loop {
+        wait_for(stream, session.poll_timeout(core_duration(idle)), now_ms())?;
+        let n = match stream.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) => return Err(e),
+        };
+        let mut input = buf.get(..n).unwrap_or_default();
+        while !input.is_empty() {
+            let (used, output) = {
+                let mut st = lock();
+                let r = session.handle_pvp(input, now_ms(), &mut out, seat, &mut st.matchmaker);
+                drop(st);
+                pvp.changed.notify_all();
+                r
+            };
+            input = input.get(used..).unwrap_or_default();
+            match output {
+                Output::Nothing if used == 0 => break,
+                Output::Nothing => {}
+                Output::Reply { len, close } => {
+                    stream.write_all(out.get(..len).unwrap_or_default())?;
+                    if close {
+                        return stream.shutdown(std::net::Shutdown::Write);
+                    }
+                    continue;
+                }
+                Output::Close => return Ok(()),
+            }
+            // A held reply: wait for the opponent (the rest of `input`,
+            // and anything else the client sends, waits).
+            let reply = loop {
+                let mut st = lock();
+                if !st.matchmaker.is_held(seat) {
+                    break None;
+                }
+                if let Some(r) = st.matchmaker.take(seat) {
+                    break Some(r);
+                }
+                let (guard, _) = pvp
+                    .changed
+                    .wait_timeout(st, PVP_CHECK)
+                    .unwrap_or_else(|e| e.into_inner());
+                drop(guard);
+                // Our own client gone meanwhile: leave (the caller does).
+                if client_gone(stream)? {
+                    return Ok(());
+                }
+                session.touch(now_ms());
+            };
+            if let Some(reply) = reply {
+                let n = session
+                    .deliver(&reply, &mut out)
+                    .map_err(|e| io::Error::other(e.to_string()))?;
+                stream.write_all(out.get(..n).unwrap_or_default())?;
+                session.touch(now_ms());
+                if !reply.continuar {
+                    return stream.shutdown(std::net::Shutdown::Write);
+                }
+            }
+        }
+    }
+}
+
+/// Whether the client reset the connection (peeked without blocking
+/// long). A client that only closed its sending half still gets its held
+/// reply, as on the board.
+fn client_gone(stream: &TcpStream) -> io::Result<bool> {
+    stream.set_read_timeout(Some(Duration::from_millis(1)))?;
+    let mut b = [0u8; 1];
+    let gone = match stream.peek(&mut b) {
+        Ok(_) => false,
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ) =>
+        {
+            false
+        }
+        Err(_) => true,
+    };
+    Ok(gone)
 }
 
 /// Drives one upload over a kernel TCP stream into `storage`.

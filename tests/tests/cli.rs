@@ -249,9 +249,6 @@ fn registry_on(server: &Spawned, what: &str, idle: Duration, pick: impl Fn(&Scen
         idle_timeout: idle,
         pvp: server.target.pvp.is_some(),
     };
-    // `cuatro serve` (a thread per session) has no player-vs-player ports
-    // yet: its scenarios are the simulator's alone.
-    let pick = |s: &Scenario| pick(s) && (offers.pvp || !s.needs.pvp);
     let mut r = Runner::new(server.lines.clone(), "its output", 20);
     r.registry(server.target, &offers, pick);
     r.print_summary(what);
