@@ -194,10 +194,7 @@ pub fn serve_one(
     let mut session = Session::new(codec, seed, now_ms()).with_default_level(level);
     let mut search = Box::new(Search::new());
     let mut out = [0u8; REPLY_CAPACITY];
-    let n = session
-        .greet(&mut out)
-        .map_err(|e| io::Error::other(e.to_string()))?;
-    stream.write_all(out.get(..n).unwrap_or_default())?;
+    greet(&mut session, &mut stream, &mut out)?;
     let mut buf = [0u8; 4096];
     loop {
         // The session says when it idles out (from its last whole frame:
@@ -285,10 +282,7 @@ fn pvp_session(
     let now_ms = || start.elapsed().as_millis() as u64;
     let mut session = Session::new(codec, 0, now_ms()).with_pvp();
     let mut out = [0u8; REPLY_CAPACITY];
-    let n = session
-        .greet(&mut out)
-        .map_err(|e| io::Error::other(e.to_string()))?;
-    stream.write_all(out.get(..n).unwrap_or_default())?;
+    greet(&mut session, stream, &mut out)?;
     let mut buf = [0u8; 4096];
     loop {
         wait_for(stream, session.poll_timeout(core_duration(idle)), now_ms())?;
@@ -352,6 +346,14 @@ fn pvp_session(
             }
         }
     }
+}
+
+/// Sends the session's greeting.
+fn greet(session: &mut Session, stream: &mut TcpStream, out: &mut [u8]) -> io::Result<()> {
+    let n = session
+        .greet(out)
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    stream.write_all(out.get(..n).unwrap_or_default())
 }
 
 /// Whether the client reset the connection (peeked without blocking

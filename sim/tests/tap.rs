@@ -179,14 +179,8 @@ fn tap_end_to_end_in_a_namespace() {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
+    let rx = stdout_lines(&mut child);
     ns.children.push(child);
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
     let ready = rx
         .recv_timeout(Duration::from_secs(30))
         .expect("no ready line in 30 s");
@@ -305,13 +299,7 @@ fn mdns_found_by_zeroconf(ns: &Netns, sim: &Path) {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let rx = stdout_lines(&mut child);
     let ready = rx.recv_timeout(Duration::from_secs(30));
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/python/mdns_find.py");
     let out = ready.as_ref().ok().map(|_| {
@@ -423,4 +411,16 @@ fn play_with_stdin(mut c: Command, input: &str) -> String {
     let _ = child.kill();
     let _ = child.wait();
     text
+}
+
+/// The lines `child` prints on its piped stdout, as they come.
+fn stdout_lines(child: &mut Child) -> mpsc::Receiver<String> {
+    let stdout = child.stdout.take().expect("stdout piped");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    rx
 }

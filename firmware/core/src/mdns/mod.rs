@@ -22,6 +22,7 @@
 
 pub mod wire;
 
+use cuatro_proto::{decimal, U64_DIGITS};
 use wire::*;
 
 /// UDP datagrams the responder's socket queues each way.
@@ -551,8 +552,8 @@ impl Responder {
                 (b"pvp_compact=", b.wrapping_add(4)),
             ];
             for (key, port) in ports {
-                let mut digits = [0u8; 5];
-                let d = decimal(port, &mut digits);
+                let mut digits = [0u8; U64_DIGITS];
+                let d = decimal(u64::from(port), &mut digits);
                 w.bytes(&[(key.len() + d.len()) as u8])?;
                 w.bytes(key)?;
                 w.bytes(d)?;
@@ -568,22 +569,6 @@ impl Responder {
         }
         Some(n)
     }
-}
-
-/// `v` in decimal, in `buf`.
-fn decimal(mut v: u16, buf: &mut [u8; 5]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        if let Some(d) = buf.get_mut(i) {
-            *d = b'0' + (v % 10) as u8;
-        }
-        v /= 10;
-        if v == 0 || i == 0 {
-            break;
-        }
-    }
-    buf.get(i..).unwrap_or(b"0")
 }
 
 #[cfg(test)]
