@@ -167,27 +167,42 @@ fn pump(r: &mut Relay, socket: &mut tcp::Socket) -> bool {
         return true;
     }
     let mut progress = false;
-    // Board -> kernel.
+    // Board -> kernel: everything received, in one write even where the
+    // socket's ring buffer wraps (two writes could hand a reader a frame
+    // header in pieces, and the lecture's client reads the 4-byte length
+    // with one `recv(4)`).
+    let mut staged = [0u8; GATEWAY_BUFFER];
     while r.writable && socket.can_recv() {
-        let res = socket.recv(|buf| match r.stream.write(buf) {
-            Ok(n) => (n, Ok((n, buf.len()))),
-            Err(e) => (0, Err(e)),
-        });
-        match res {
-            Ok(Ok((0, _))) => break,
-            Ok(Ok((n, offered))) => {
+        let n = match socket.peek_slice(&mut staged) {
+            Ok(n) => n,
+            Err(_) => {
+                socket.abort();
+                r.aborting = true;
+                return true;
+            }
+        };
+        let Some(chunk) = staged.get(..n).filter(|c| !c.is_empty()) else {
+            break;
+        };
+        match r.stream.write(chunk) {
+            Ok(0) => break,
+            Ok(written) => {
                 progress = true;
+                // Dequeue what went out (across the wrap too).
+                if let Some(done) = staged.get_mut(..written) {
+                    let _ = socket.recv_slice(done);
+                }
                 // A short write: the kernel's buffer is full; wait for
                 // its readiness event instead of asking again.
-                if n < offered {
+                if written < n {
                     r.writable = false;
                 }
             }
-            Ok(Err(e)) if e.kind() == ErrorKind::WouldBlock => {
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
                 r.writable = false;
                 break;
             }
-            Ok(Err(_)) | Err(_) => {
+            Err(_) => {
                 socket.abort();
                 r.aborting = true;
                 return true;

@@ -414,6 +414,8 @@ struct Client<const CAP: usize> {
     retries: u32,
     /// When the client first tried to connect.
     first_attempt: Option<Instant>,
+    /// The board's `half_open_dropped` when this connection was opened.
+    half_open_at_connect: u32,
     /// The next action waits until then ([`NetConfig::think`]).
     ready_at: Instant,
     /// When each action awaiting its reply was queued.
@@ -488,6 +490,7 @@ impl<const CAP: usize> Net<CAP> {
                     phase: Phase::Connecting,
                     retries: 0,
                     first_attempt: None,
+                    half_open_at_connect: 0,
                     ready_at: now,
                     sent_at: VecDeque::new(),
                 }
@@ -553,6 +556,8 @@ impl<const CAP: usize> Net<CAP> {
                 progress |= self.attackers.poll(self.now);
                 progress |= self.forward();
                 board_delay = board.poll(self.now, &mut self.board_dev);
+                // What a client may learn of the board (its counters).
+                self.report.server.half_open_dropped = board.stats().half_open_dropped;
                 progress |= self.board_dev.inner_mut().flush(self.now);
                 progress |= self.forward();
                 if !progress {
@@ -649,6 +654,7 @@ impl<const CAP: usize> Net<CAP> {
         let c = &mut self.clients[i];
         let host = &mut self.hosts[c.host];
         c.first_attempt.get_or_insert(self.now);
+        c.half_open_at_connect = self.report.server.half_open_dropped;
         let port = match c.codec {
             Codec::Classic => GAME_PORT,
             Codec::Compact => GAME_PORT + 1,
@@ -898,15 +904,24 @@ impl<const CAP: usize> Client<CAP> {
         let socket = host.machine.sockets.get_mut::<tcp::Socket>(h);
         let state = socket.state();
         let closing = matches!(self.phase, Phase::Closing(_));
+        // The board dropped this connection as half-open: it never saw the
+        // handshake end. On a lossy link that is a lost (or corrupted)
+        // final ACK which smoltcp's client never sends again: in
+        // ESTABLISHED it does not answer the board's retransmitted SYN-ACK,
+        // and it sends nothing before the greeting (seen with seed 219 of
+        // `salir_under_loss_close_linger`; a Linux client re-ACKs). The
+        // board's half-open policy then resets it, as it should.
+        let dropped_half_open = report.server.half_open_dropped > self.half_open_at_connect;
         if matches!(state, tcp::State::Closed | tcp::State::Listen)
             && !closing
             && self.referee.replies() == 0
-            && !cfg.attacks.is_empty()
+            && (!cfg.attacks.is_empty() || dropped_half_open)
         {
-            // Under attack, a reset before the greeting is a refused
-            // connection (the board recycled a half-open socket), not a
-            // disturbed game: the client never had a session. Without
-            // attackers it stays an error (a ghost connection's reset).
+            // Under attack, or after such a lost final ACK, a reset before
+            // the greeting is a refused connection (the board recycled a
+            // half-open socket), not a disturbed game: the client never had
+            // a session; it tries again. Otherwise it stays an error (a
+            // ghost connection's reset).
             report.reset_before_greeting += 1;
             self.back_off(host, now, report)?;
             return Ok(true);
