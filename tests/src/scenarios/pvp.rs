@@ -5,6 +5,7 @@
 //! opponent is told `opponent_left`; a classic and a compact player are
 //! matched; two matches at once do not mix.
 
+use super::RECLAIM_WITHIN;
 use crate::{Target, READ_TIMEOUT};
 use cuatro_proto::{Action, Board, Cell, Codec, Error, Estado, Event};
 use host::client::{Client, Received};
@@ -23,12 +24,22 @@ struct Player {
 }
 
 impl Player {
+    /// Connects and checks the greeting; a `server_full` greeting (the
+    /// previous scenario's sessions still closing) is retried for up to
+    /// [`RECLAIM_WITHIN`].
     fn connect(t: &Target, codec: Codec, label: &str) -> Player {
-        let mut client = Client::connect(t.pvp_addr(codec), codec, READ_TIMEOUT)
-            .unwrap_or_else(|e| panic!("{label}: connect: {e}"));
-        let hello = client
-            .recv()
-            .unwrap_or_else(|e| panic!("{label}: greeting: {e}"));
+        let deadline = std::time::Instant::now() + RECLAIM_WITHIN;
+        let (client, hello) = loop {
+            let mut client = Client::connect(t.pvp_addr(codec), codec, READ_TIMEOUT)
+                .unwrap_or_else(|e| panic!("{label}: connect: {e}"));
+            let hello = client
+                .recv()
+                .unwrap_or_else(|e| panic!("{label}: greeting: {e}"));
+            if hello.error != Some(Error::ServerFull) || std::time::Instant::now() >= deadline {
+                break (client, hello);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
         assert!(hello.continuar, "{label}: greeting {hello:?}");
         assert_eq!(hello.estado, Estado::SinJuego, "{label}");
         if let Some(event) = hello.event {

@@ -6,7 +6,6 @@ use super::{
     alternating, check_server_full, connect_session, expect_server_full, reset, victim, Bystander,
     RECLAIM_WITHIN,
 };
-use crate::referee::Referee;
 use crate::{action_frame, Refereed, Rng, Target, READ_TIMEOUT};
 use cuatro_proto::{Action, Codec, Error, Estado};
 use host::client::Client;
@@ -62,7 +61,8 @@ pub fn four_sessions_and_server_full(t: &Target, games: usize) -> Vec<Estado> {
         let meet = meet.clone();
         threads.push(std::thread::spawn(move || {
             let codec = alternating(i);
-            let mut s = Refereed::connect(t.addr(codec), codec, &format!("player {i}"));
+            let mut s =
+                connect_session(t.addr(codec), codec, &format!("player {i}"), RECLAIM_WITHIN);
             let mut rng = Rng::new(100 + i as u64);
             s.act(Action::NewGame);
             s.step(&mut rng);
@@ -210,19 +210,10 @@ pub fn four_sessions_on_one_port(t: &Target, codec: Codec) {
     let mut sessions = Vec::new();
     for i in 0..4 {
         let label = format!("{codec:?} session {i}");
-        let mut c = Client::connect(t.addr(codec), codec, READ_TIMEOUT).expect("connect");
-        let greeting = c.recv().unwrap_or_else(|e| {
-            panic!("{label}: no greeting with {i} sessions open on the same port: {e}")
-        });
-        let mut referee = Referee::new(codec);
-        if let Err(e) = referee.greeting(&greeting) {
-            panic!("{label}: {e}\n{greeting:?}");
-        }
-        let mut s = Refereed {
-            client: c,
-            referee,
-            label,
-        };
+        // The previous scenario's sessions may still be closing (on
+        // `cuatro serve` a thread frees its session just after its last
+        // reply): each of the four waits for one, within RECLAIM_WITHIN.
+        let mut s = connect_session(t.addr(codec), codec, &label, RECLAIM_WITHIN);
         s.act(Action::NewGame);
         s.step(&mut rng);
         sessions.push(s);
