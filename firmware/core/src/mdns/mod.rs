@@ -96,7 +96,8 @@ const ANNOUNCEMENTS: u8 = 2;
 const ANNOUNCE_MS: u64 = 1000;
 /// Renames tried after conflicts before the responder gives up (and stays
 /// silent).
-const MAX_RENAMES: u8 = 9;
+/// `cuatro-2` to `cuatro-9`: one digit.
+const MAX_RENAMES: u8 = 8;
 
 const LOCAL: &[u8] = b"local";
 const SERVICE: [&[u8]; 3] = [b"_cuatro", b"_tcp", LOCAL];

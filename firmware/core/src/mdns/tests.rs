@@ -197,6 +197,42 @@ fn a_conflict_while_probing_renames() {
 }
 
 #[test]
+fn renames_stay_labels_then_it_gives_up() {
+    let mut r = Responder::new(b"cuatro", IP, 8080, 0);
+    let mut out = [0u8; MAX_PACKET];
+    let mut names = Vec::new();
+    for k in 0..12u64 {
+        // Someone answers for whatever name it probes now.
+        let label = r.name().to_vec();
+        let mut w = Writer::new(&mut out);
+        for v in [0, FLAGS_RESPONSE, 0, 1, 0, 0] {
+            w.u16(v).unwrap();
+        }
+        let at = w
+            .record(&[&label, b"local"], TYPE_A, CLASS_IN | CLASS_TOP, 120)
+            .unwrap();
+        w.bytes(&[10, 0, 0, 9]).unwrap();
+        w.end_rdata(at).unwrap();
+        let n = w.len();
+        let packet = out[..n].to_vec();
+        let mut scratch = [0u8; MAX_PACKET];
+        r.poll(k * 1000, &mut scratch);
+        let _ = r.handle(&packet, 5353, k * 1000 + 1, &mut scratch);
+        names.push(std::string::String::from_utf8(r.name().to_vec()).unwrap());
+    }
+    for n in &names {
+        assert!(
+            n == "cuatro" || (n.len() == 8 && n.as_bytes()[7].is_ascii_digit()),
+            "{names:?}"
+        );
+    }
+    assert!(names.contains(&"cuatro-9".to_string()), "{names:?}");
+    // Out of names: silent, never ready.
+    assert_eq!(r.poll_timeout(), None);
+    assert!(!r.is_ready());
+}
+
+#[test]
 fn garbage_never_panics() {
     let mut r = ready();
     let mut out = [0u8; MAX_PACKET];

@@ -277,7 +277,7 @@ impl<S: Storage> Server<'_, S> {
                 };
                 (n, (n, out))
             });
-            if self.pvp.has_mail() {
+            if seat.is_some() && self.pvp.has_mail() {
                 // The opponent's reply is due: another round delivers it.
                 self.sent = true;
             }
