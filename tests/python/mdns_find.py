@@ -1,6 +1,7 @@
 """Finds a cuatro board with python-zeroconf (a third-party mDNS/DNS-SD
-resolver): by service type (_cuatro._tcp.local., then its SRV, TXT and
-address) and by host name (cuatro.local.). Prints one line per finding;
+resolver): by service type (_cuatro._tcp.local., then each instance's SRV,
+TXT and address: one `service` line per instance seen within SETTLE_S of
+the first) and by host name (cuatro.local.). Prints one line per finding;
 exits 1 if either fails within the time limit.
 
     python3 mdns_find.py INTERFACE_IP [HOST_NAME]
@@ -12,6 +13,7 @@ from zeroconf import AddressResolverIPv4, IPVersion, ServiceBrowser, ServiceList
 
 SERVICE = "_cuatro._tcp.local."
 LIMIT_S = 15
+SETTLE_S = 1.5
 
 
 class Found(ServiceListener):
@@ -41,15 +43,17 @@ def main():
         if not listener.names:
             print("no", SERVICE, "instance found")
             return 1
-        name = listener.names[0]
-        info = zc.get_service_info(SERVICE, name, timeout=5000)
-        if info is None:
-            print("instance", name, "did not resolve")
-            return 1
-        props = {k.decode(): v.decode() for k, v in info.properties.items()}
-        print("service", name, "server", info.server, "port", info.port,
-              "addresses", ",".join(info.parsed_addresses()),
-              "txt", " ".join(f"{k}={v}" for k, v in sorted(props.items())))
+        # Others on the link (another board) answer the same browse.
+        time.sleep(SETTLE_S)
+        for name in sorted(set(listener.names)):
+            info = zc.get_service_info(SERVICE, name, timeout=5000)
+            if info is None:
+                print("instance", name, "did not resolve")
+                return 1
+            props = {k.decode(): v.decode() for k, v in info.properties.items()}
+            print("service", name, "server", info.server, "port", info.port,
+                  "addresses", ",".join(info.parsed_addresses()),
+                  "txt", " ".join(f"{k}={v}" for k, v in sorted(props.items())))
         resolver = AddressResolverIPv4(host)
         if not resolver.request(zc, 5000):
             print("host", host, "did not resolve")

@@ -21,6 +21,7 @@
 //! - [`Rng`]: a tiny seeded generator (reproducible games).
 
 pub mod board;
+pub mod netns;
 pub mod process;
 pub mod runner;
 pub mod scenarios;

@@ -2,9 +2,13 @@
 //! the check a board logs for every upload, and [`Crc32::copy`]: the copy
 //! into an in-RAM upload sink with the CRC computed in the same pass.
 //!
-//! A byte table (256 words): one lookup per byte. On a board it is in RAM,
-//! filled on first use (1 KiB of .bss rather than 1 KiB of flash, which
-//! the 48 KiB images do not have); on the host it is a constant. On
+//! A byte table (256 words): one lookup per byte. It is a constant (1 KiB
+//! of flash), except with the `crc-table-ram` feature: then 1 KiB of .bss,
+//! filled on first use, for a board whose flash is short or slow (the
+//! RP2040's, executed in place over QSPI) and whose RAM is not. Until
+//! issue 17 every board had it in RAM, when the QEMU boards' 48 KiB flash
+//! had no room; now their 32 KiB of static RAM is the tighter (the mDNS
+//! responder's buffers). On
 //! Thumb-2 (Cortex-M3/M4/M7) the inner loop is assembly, 16 bytes per
 //! iteration: four `LDR`s (and four `STR`s when copying), then three
 //! instructions a byte — about 3.5 instructions a byte against ~10
@@ -29,15 +33,15 @@ const fn entry(i: u32) -> u32 {
 /// The byte table, 256 words.
 type Table = [u32; 256];
 
-/// Fills `table` (the board's RAM table; the host's reference in tests).
-#[cfg(any(target_os = "none", test))]
+/// Fills `table` (the RAM table; the reference in tests).
+#[cfg(any(all(target_os = "none", feature = "crc-table-ram"), test))]
 pub(crate) fn fill(table: &mut Table) {
     for (i, e) in (0u32..).zip(table.iter_mut()) {
         *e = entry(i);
     }
 }
 
-#[cfg(target_os = "none")]
+#[cfg(all(target_os = "none", feature = "crc-table-ram"))]
 mod table {
     use super::Table;
     use core::cell::UnsafeCell;
@@ -65,11 +69,11 @@ mod table {
     }
 }
 
-#[cfg(not(target_os = "none"))]
+#[cfg(not(all(target_os = "none", feature = "crc-table-ram")))]
 mod table {
     use super::{entry, Table};
 
-    /// The host's table: a constant (the host has the flash).
+    /// The table: a constant, in flash on a board.
     #[allow(clippy::indexing_slicing)] // const evaluation: out of range is a build error
     static TABLE: Table = {
         let mut t = [0u32; 256];

@@ -85,6 +85,12 @@ impl Line {
         self
     }
 
+    /// Bytes as they are (ASCII text that is not a `&str`: an mDNS label).
+    pub fn ascii(self, b: &[u8]) -> Line {
+        console::write(b);
+        self
+    }
+
     /// A number in decimal.
     pub fn dec(self, n: impl Into<u32>) -> Line {
         self.padded(n.into(), 1, b' ')

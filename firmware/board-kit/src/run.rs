@@ -147,6 +147,12 @@ pub fn start<N: Nic, S: Storage>(
         halt(halted().s("the server memory cannot carry the server"));
     };
     nic.enable_interrupts();
+    #[cfg(feature = "mdns")]
+    if !nic.accept_multicast(cuatro_core::mdns::MDNS_MAC) {
+        log::warn()
+            .s("mdns: the NIC does not pass 224.0.0.251; no queries will be heard")
+            .end();
+    }
     board.log_listening(capacity);
     serve(board, &mut server, nic, &mut clock)
 }
@@ -171,6 +177,8 @@ pub fn serve<N: Nic, S: Storage>(
     let mut meter = Meter::new(next_stack_check);
     #[cfg(feature = "dhcp")]
     let mut last_lease = None;
+    #[cfg(feature = "mdns")]
+    let mut last_name = [0u8; cuatro_core::mdns::MAX_LABEL];
     loop {
         if nic::take_event() {
             // Clear before draining: a frame arriving later raises it again.
@@ -190,6 +198,9 @@ pub fn serve<N: Nic, S: Storage>(
                 last_lease = lease;
             }
         }
+
+        #[cfg(feature = "mdns")]
+        log_mdns_name(server.mdns_name(), &mut last_name);
 
         let stats = server.stats();
         let session_ended = stats.active < last_stats.active;
@@ -243,6 +254,28 @@ fn log_lease(board: &Board, lease: Option<Ipv4Cidr>) {
             .dec(board.prefix_len)
             .end(),
     }
+}
+
+/// Logs the mDNS host name when it is new (at boot, and after a conflict
+/// on the link renamed it `cuatro-2`, …): `mdns: cuatro.local`.
+#[cfg(feature = "mdns")]
+fn log_mdns_name(name: &[u8], last: &mut [u8; cuatro_core::mdns::MAX_LABEL]) {
+    let len = name.len().min(last.len());
+    let (Some(seen), Some(name)) = (last.get_mut(..len), name.get(..len)) else {
+        return;
+    };
+    if seen == name && last.get(len).is_none_or(|&b| b == 0) {
+        return;
+    }
+    last.fill(0);
+    if let Some(seen) = last.get_mut(..len) {
+        seen.copy_from_slice(name);
+    }
+    log::info()
+        .s("mdns: ")
+        .ascii(name)
+        .s(".local, service _cuatro._tcp.local")
+        .end();
 }
 
 fn log_stats(now: &Stats, before: &Stats) {

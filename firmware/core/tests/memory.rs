@@ -5,7 +5,7 @@
 use core::mem::size_of;
 use cuatro_core::cpu::Search;
 use cuatro_core::guard::{Guard, TRACKED, TRACK_BYTES};
-use cuatro_core::mdns::{MdnsMemory, MDNS_BUFFER, MDNS_PACKETS};
+use cuatro_core::mdns::{MdnsMemory, MDNS_BUFFER, MDNS_PACKETS, MDNS_TX_BUFFER};
 use cuatro_core::pvp::{Matchmaker, MATCHES};
 use cuatro_core::server::{
     RX_BUFFER, SESSIONS, SOCKETS, SOCKET_STORAGE, TX_BUFFER, UPLOAD_RX_BUFFER, UPLOAD_TX_BUFFER,
@@ -61,7 +61,7 @@ fn static_ram_is_pinned() {
     assert!(pvp <= MATCHES * 256 + 16, "matchmaker grew: {pvp} B");
     // mDNS: its UDP socket's datagram buffers and their metadata.
     assert!(
-        mdns <= 2 * MDNS_BUFFER + 2 * MDNS_PACKETS * 64,
+        mdns <= MDNS_BUFFER + MDNS_TX_BUFFER + 2 * MDNS_PACKETS * 64,
         "mDNS buffers grew: {mdns} B"
     );
     // What one more session costs: its socket (buffers + smoltcp state)

@@ -459,6 +459,13 @@ pub trait Nic: Device {
     fn ack_interrupts(&mut self);
     /// Lets the controller raise its interrupt line when a frame arrives.
     fn enable_interrupts(&mut self);
+    /// Lets frames to the multicast MAC address `group` through the
+    /// controller's address filter (the server's groups: mDNS's
+    /// 01:00:5e:00:00:fb). Returns whether they now arrive; `false` when
+    /// the controller cannot say or cannot pass them without taking every
+    /// frame on the segment (the caller logs it: the responder then hears
+    /// no queries).
+    fn accept_multicast(&mut self, group: [u8; 6]) -> bool;
 }
 
 #[cfg(test)]

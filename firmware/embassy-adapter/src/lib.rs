@@ -195,6 +195,12 @@ impl<D: Driver> cuatro_driver_kit::Nic for Adapter<D> {
     /// Nothing to do: an embassy driver enables its interrupts itself when
     /// it is constructed.
     fn enable_interrupts(&mut self) {}
+
+    /// `false`: `Driver` has no call for a MAC filter, so whether a group's
+    /// frames arrive is the driver's own setting, unknown here.
+    fn accept_multicast(&mut self, _group: [u8; 6]) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]

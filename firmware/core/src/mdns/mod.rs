@@ -27,10 +27,12 @@ use wire::*;
 
 /// UDP datagrams the responder's socket queues each way.
 pub const MDNS_PACKETS: usize = 4;
-/// Bytes of datagrams queued each way (a received query longer than this
-/// is dropped by the socket: a long known-answer list, answered by the
-/// next query).
+/// Bytes of received datagrams queued (a query longer than this is dropped
+/// by the socket: a long known-answer list, answered by the next query).
 pub const MDNS_BUFFER: usize = 1024;
+/// Bytes of datagrams queued to send: one whole reply ([`MAX_PACKET`]);
+/// the server takes the next query only when the reply to it fits.
+pub const MDNS_TX_BUFFER: usize = MAX_PACKET;
 
 /// The responder's UDP socket buffers, part of the server's memory.
 #[cfg(feature = "mdns")]
@@ -38,7 +40,7 @@ pub struct MdnsMemory {
     pub(crate) rx_meta: [smoltcp::socket::udp::PacketMetadata; MDNS_PACKETS],
     pub(crate) rx: [u8; MDNS_BUFFER],
     pub(crate) tx_meta: [smoltcp::socket::udp::PacketMetadata; MDNS_PACKETS],
-    pub(crate) tx: [u8; MDNS_BUFFER],
+    pub(crate) tx: [u8; MDNS_TX_BUFFER],
 }
 
 /// Nothing: a build without the `mdns` feature.
@@ -55,7 +57,7 @@ impl MdnsMemory {
                 rx_meta: [PacketMetadata::EMPTY; MDNS_PACKETS],
                 rx: [0; MDNS_BUFFER],
                 tx_meta: [PacketMetadata::EMPTY; MDNS_PACKETS],
-                tx: [0; MDNS_BUFFER],
+                tx: [0; MDNS_TX_BUFFER],
             }
         }
         #[cfg(not(feature = "mdns"))]
@@ -73,6 +75,10 @@ impl Default for MdnsMemory {
 pub const MDNS_PORT: u16 = 5353;
 /// The mDNS IPv4 group, 224.0.0.251.
 pub const MDNS_GROUP: [u8; 4] = [224, 0, 0, 251];
+/// The Ethernet address frames to [`MDNS_GROUP`] are sent to
+/// (01:00:5e + the group's low 23 bits): the one a board's NIC filter must
+/// let through.
+pub const MDNS_MAC: [u8; 6] = [0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb];
 /// The largest packet the responder writes (its replies are under 400 B);
 /// received packets may be longer (they are read in place).
 pub const MAX_PACKET: usize = 512;

@@ -25,6 +25,9 @@ impl<S: Storage> Server<'_, S> {
         let socket = self.sockets.get_mut::<udp::Socket>(handle);
         let out = &mut self.scratch[..];
         for _ in 0..MDNS_PER_POLL {
+            if !room_for_reply(socket) {
+                break;
+            }
             let Ok((packet, meta)) = socket.recv() else {
                 break;
             };
@@ -40,7 +43,7 @@ impl<S: Storage> Server<'_, S> {
                 }
             }
         }
-        if self.mdns.poll_timeout().is_some_and(|t| now_ms >= t) {
+        if self.mdns.poll_timeout().is_some_and(|t| now_ms >= t) && room_for_reply(socket) {
             if let Some(n) = self.mdns.poll(now_ms, out) {
                 if let Some(packet) = out.get(..n) {
                     sent |= socket.send_slice(packet, group).is_ok();
@@ -61,6 +64,17 @@ impl<S: Storage> Server<'_, S> {
     pub fn mdns_name(&self) -> &[u8] {
         self.mdns.name()
     }
+}
+
+/// Whether a reply of up to [`MAX_PACKET`] bytes fits in the socket's
+/// transmit buffer now (an empty buffer is rewound; else a reply may need
+/// padding to the ring's end first): a query is only taken when its reply
+/// can be sent, so none is read and then lost.
+fn room_for_reply(socket: &udp::Socket) -> bool {
+    let free = socket
+        .payload_send_capacity()
+        .saturating_sub(socket.send_queue());
+    socket.can_send() && (socket.send_queue() == 0 || free >= 2 * MAX_PACKET)
 }
 
 /// 224.0.0.251.

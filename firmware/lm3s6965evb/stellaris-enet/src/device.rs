@@ -84,4 +84,11 @@ impl<R: Regs> Nic for Stellaris<'_, R> {
     fn enable_interrupts(&mut self) {
         Stellaris::enable_interrupts(self);
     }
+
+    /// Nothing to program: the receiver runs with `MACRCTL` AMUL (every
+    /// multicast frame passes; the MAC has no per-group filter), and
+    /// smoltcp drops groups the interface did not join.
+    fn accept_multicast(&mut self, group: [u8; 6]) -> bool {
+        group[0] & 1 == 1
+    }
 }

@@ -117,6 +117,10 @@ pub mod mac {
     pub const ADDRH: u32 = 2;
     /// Address low: bytes 0 to 3 of the MAC address.
     pub const ADDRL: u32 = 3;
+    /// Multicast hash filter, bits 63:32.
+    pub const HASHH: u32 = 4;
+    /// Multicast hash filter, bits 31:0.
+    pub const HASHL: u32 = 5;
     /// MII (PHY) access command.
     pub const MII_ACC: u32 = 6;
     /// MII (PHY) data.
@@ -176,6 +180,9 @@ pub mod bits {
     pub const MAC_CR_TXEN: u32 = 1 << 3;
     /// `MAC_CR`: full duplex.
     pub const MAC_CR_FDPX: u32 = 1 << 20;
+    /// `MAC_CR`: multicast frames pass the hash filter (`HASHH`/`HASHL`)
+    /// rather than the exact address match.
+    pub const MAC_CR_HPFILT: u32 = 1 << 13;
 
     /// `MII_ACC`: busy / start.
     pub const MII_BUSY: u32 = 1 << 0;
@@ -359,9 +366,30 @@ impl<'b, R: Regs> Lan9118<'b, R> {
         nic.regs
             .write(reg::RX_CFG, (RX_ALIGN as u32) << RX_CFG_RXDOFF_SHIFT);
         nic.regs.write(reg::TX_CFG, TX_CFG_TX_ON | TX_CFG_TXSAO);
-        // Exact unicast address + broadcast; not promiscuous.
-        nic.mac_write(mac::MAC_CR, MAC_CR_TXEN | MAC_CR_RXEN | MAC_CR_FDPX)?;
+        // Exact unicast address + broadcast; multicast through the hash
+        // filter, empty until `accept_multicast`; not promiscuous.
+        nic.mac_write(mac::HASHH, 0)?;
+        nic.mac_write(mac::HASHL, 0)?;
+        nic.mac_write(
+            mac::MAC_CR,
+            MAC_CR_TXEN | MAC_CR_RXEN | MAC_CR_FDPX | MAC_CR_HPFILT,
+        )?;
         Ok(nic)
+    }
+
+    /// Sets `group`'s bit in the multicast hash filter (bit
+    /// [`multicast_hash`] of `HASHH:HASHL`), so frames to it arrive. The
+    /// filter is imperfect: another group with the same 6-bit hash passes
+    /// too, and smoltcp drops it (it is not one the interface joined).
+    pub fn accept_multicast(&mut self, group: [u8; 6]) -> Result<(), Error> {
+        let bit = multicast_hash(group);
+        let (register, mask) = if bit >= 32 {
+            (mac::HASHH, 1u32 << (bit - 32))
+        } else {
+            (mac::HASHL, 1u32 << bit)
+        };
+        let v = self.mac_read(register)?;
+        self.mac_write(register, v | mask)
     }
 
     /// The MAC address in use.
@@ -691,6 +719,34 @@ impl<R: Regs> Nic for Lan9118<'_, R> {
     fn enable_interrupts(&mut self) {
         Lan9118::enable_interrupts(self);
     }
+
+    fn accept_multicast(&mut self, group: [u8; 6]) -> bool {
+        Lan9118::accept_multicast(self, group).is_ok()
+    }
+}
+
+/// A multicast address's bit in the hash filter (0..64): the six most
+/// significant bits of the Ethernet CRC-32 of the address, its bytes fed
+/// least significant bit first, the register not inverted (the datasheet's
+/// "hash filter", as Linux's smsc911x and QEMU's model compute it).
+pub const fn multicast_hash(addr: [u8; 6]) -> u32 {
+    let mut crc: u32 = !0;
+    let mut rest: &[u8] = &addr;
+    while let [first, tail @ ..] = rest {
+        let mut b = *first;
+        let mut k = 0;
+        while k < 8 {
+            let carry = (crc >> 31) ^ (b as u32 & 1);
+            crc <<= 1;
+            if carry != 0 {
+                crc ^= 0x04C1_1DB7;
+            }
+            b >>= 1;
+            k += 1;
+        }
+        rest = tail;
+    }
+    crc >> 26
 }
 
 #[cfg(test)]

@@ -32,6 +32,8 @@ struct Model {
     mac_cmd: u32,
     mac_data: u32,
     mac_cr: u32,
+    hashh: u32,
+    hashl: u32,
     mac: [u8; 6],
     mii_acc: u32,
     mii_data: u32,
@@ -63,6 +65,8 @@ impl Fake {
             mac_cmd: 0,
             mac_data: 0,
             mac_cr: 1 << 18, // PRMS, as after reset
+            hashh: 0xdead_beef,
+            hashl: 0x1234_5678,
             mac: QEMU_MAC,
             mii_acc: 0,
             mii_data: 0,
@@ -147,9 +151,39 @@ impl Fake {
 }
 
 impl Model {
+    /// Whether the chip's address filter passes a frame to `dest` (the
+    /// datasheet's rules as QEMU's `lan9118_filter` models them: exact
+    /// unicast, broadcast, multicast by the hash filter when HPFILT is
+    /// set). The hash here comes from zlib's reflected CRC, bit-reversed:
+    /// not the driver's code.
+    fn passes(&self, dest: [u8; 6]) -> bool {
+        if dest == [0xff; 6] {
+            return true;
+        }
+        if dest[0] & 1 == 0 || self.mac_cr & MAC_CR_HPFILT == 0 {
+            return dest == self.mac;
+        }
+        let mut c: u32 = !0;
+        for b in dest {
+            c ^= u32::from(b);
+            for _ in 0..8 {
+                c = if c & 1 != 0 {
+                    (c >> 1) ^ 0xEDB8_8320
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        let bit = c.reverse_bits() >> 26;
+        let word = if bit >= 32 { self.hashh } else { self.hashl };
+        (word >> (bit & 31)) & 1 == 1
+    }
+
     fn mac_reg_read(&mut self, idx: u32) -> u32 {
         match idx {
             mac::MAC_CR => self.mac_cr,
+            mac::HASHH => self.hashh,
+            mac::HASHL => self.hashl,
             mac::ADDRH => u32::from_le_bytes([self.mac[4], self.mac[5], 0, 0]),
             mac::ADDRL => u32::from_le_bytes([self.mac[0], self.mac[1], self.mac[2], self.mac[3]]),
             mac::MII_ACC => self.mii_acc,
@@ -161,6 +195,8 @@ impl Model {
     fn mac_reg_write(&mut self, idx: u32, v: u32) {
         match idx {
             mac::MAC_CR => self.mac_cr = v,
+            mac::HASHH => self.hashh = v,
+            mac::HASHL => self.hashl = v,
             mac::ADDRH => {
                 self.mac[4] = v as u8;
                 self.mac[5] = (v >> 8) as u8;
@@ -269,7 +305,12 @@ fn init_brings_the_chip_up() {
     let m = f.0.borrow();
     // Soft reset requested, then MAC on: TX, RX, full duplex, not promiscuous.
     assert!(m.writes.contains(&(reg::HW_CFG, HW_CFG_SRST)));
-    assert_eq!(m.mac_cr, MAC_CR_TXEN | MAC_CR_RXEN | MAC_CR_FDPX);
+    assert_eq!(
+        m.mac_cr,
+        MAC_CR_TXEN | MAC_CR_RXEN | MAC_CR_FDPX | MAC_CR_HPFILT
+    );
+    // The hash filter starts empty: no multicast group passes.
+    assert_eq!((m.hashh, m.hashl), (0, 0));
     assert_eq!(m.tx_cfg, TX_CFG_TX_ON | TX_CFG_TXSAO);
     // The frame RX_ALIGN bytes into the first FIFO word: its IP header
     // lands word-aligned in the RX buffer.
@@ -495,4 +536,40 @@ fn sends_aligned_and_unaligned_frames_of_every_tail_length() {
     }
     let sent: Vec<Vec<u8>> = nic.regs().sent().into_iter().map(|(_, _, d)| d).collect();
     assert_eq!(sent, want);
+}
+
+/// mDNS's IPv4 group, 224.0.0.251, as a MAC address.
+const MDNS_MAC: [u8; 6] = [0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb];
+
+#[test]
+fn multicast_hash_matches_the_chips_filter() {
+    // Values from an independent implementation (zlib's reflected CRC-32,
+    // bit-reversed): 224.0.0.251, 224.0.0.1 and IPv6's ff02::1.
+    assert_eq!(multicast_hash(MDNS_MAC), 15);
+    assert_eq!(multicast_hash([0x01, 0x00, 0x5e, 0x00, 0x00, 0x01]), 31);
+    assert_eq!(multicast_hash([0x33, 0x33, 0x00, 0x00, 0x00, 0x01]), 62);
+}
+
+#[test]
+fn accept_multicast_lets_the_group_through_and_no_other() {
+    let mut b = Buffers::new();
+    let mut nic = up(&mut b);
+    let other = [0x01, 0x00, 0x5e, 0x00, 0x00, 0x01];
+    assert!(!nic.regs().0.borrow().passes(MDNS_MAC), "before");
+    assert!(Nic::accept_multicast(&mut nic, MDNS_MAC));
+    let m = nic.regs().0.borrow();
+    assert!(m.passes(MDNS_MAC), "after");
+    assert!(!m.passes(other), "a group never accepted");
+    // Our own address and broadcast still pass; another station's not.
+    assert!(m.passes(QEMU_MAC));
+    assert!(m.passes([0xff; 6]));
+    assert!(!m.passes([0x52, 0x54, 0x00, 0x12, 0x34, 0x57]));
+    // One bit set, in HASHL (bit 15).
+    assert_eq!((m.hashh, m.hashl), (0, 1 << 15));
+    drop(m);
+    // A second group adds its bit and keeps the first.
+    assert!(Nic::accept_multicast(&mut nic, other));
+    let m = nic.regs().0.borrow();
+    assert!(m.passes(MDNS_MAC) && m.passes(other));
+    assert_eq!(m.hashl, (1 << 15) | (1 << 31));
 }

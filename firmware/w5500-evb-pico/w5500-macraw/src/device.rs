@@ -76,4 +76,11 @@ impl<B: Bus> Nic for W5500<'_, B> {
     fn enable_interrupts(&mut self) {
         W5500::enable_interrupts(self);
     }
+
+    /// `false`: socket 0's MAC filter (`Sn_MR` MFEN) passes only our
+    /// unicast address and broadcast, and without it the SPI bus would
+    /// carry every frame on the segment.
+    fn accept_multicast(&mut self, _group: [u8; 6]) -> bool {
+        false
+    }
 }
