@@ -100,6 +100,9 @@ const PROBE_MS: u64 = 250;
 /// Announcements, and their spacing (§8.3).
 const ANNOUNCEMENTS: u8 = 2;
 const ANNOUNCE_MS: u64 = 1000;
+/// How long a prober that lost a simultaneous-probe tiebreak waits before
+/// probing again (§8.2).
+const TIEBREAK_DEFER_MS: u64 = 1000;
 /// Renames tried after conflicts before the responder gives up (and stays
 /// silent).
 /// `cuatro-2` to `cuatro-9`: one digit.
@@ -312,6 +315,17 @@ impl Responder {
             }
             return None;
         }
+        if let Phase::Probing { .. } = self.phase {
+            // Another host probing for our names at the same moment
+            // (boards powered on together): RFC 6762 §8.2's tiebreak.
+            if authority > 0 && self.loses_tiebreak(packet, questions, answers, authority) {
+                self.phase = Phase::Probing {
+                    sent: 0,
+                    next_ms: now_ms + TIEBREAK_DEFER_MS,
+                };
+            }
+            return None;
+        }
         if !self.is_ready() {
             return None;
         }
@@ -426,6 +440,46 @@ impl Responder {
                 return false;
             };
             pos = next + 10 + usize::from(rdlen);
+        }
+        false
+    }
+
+    /// Whether a probe (a query with `authority` proposed records) from
+    /// another host wants our host name with an address lexicographically
+    /// later than ours (RFC 6762 §8.2: same class and type, so the rdata,
+    /// byte by byte, decides): then we lose, and defer. The host and
+    /// instance names share their label and are renamed together, and two
+    /// boards' SRV and TXT records are alike, so the A record is what
+    /// differs. Our own address, or an earlier one, wins (the other
+    /// defers); anything malformed is no tie.
+    fn loses_tiebreak(&self, packet: &[u8], questions: u16, answers: u16, authority: u16) -> bool {
+        let host: [&[u8]; 2] = [self.name(), LOCAL];
+        let mut pos = HEADER;
+        for _ in 0..questions {
+            match name_at(packet, pos, &host) {
+                Some((_, next)) => pos = next + 4,
+                None => return false,
+            }
+        }
+        for k in 0..answers.saturating_add(authority).min(MAX_RECORDS) {
+            let Some((is_host, next)) = name_at(packet, pos, &host) else {
+                return false;
+            };
+            let (Some(rtype), Some(class), Some(rdlen)) = (
+                u16_at(packet, next),
+                u16_at(packet, next + 2),
+                u16_at(packet, next + 8),
+            ) else {
+                return false;
+            };
+            let rdata = next + 10;
+            if k >= answers && is_host && rtype == TYPE_A && class & !CLASS_TOP == CLASS_IN {
+                return match packet.get(rdata..rdata + 4) {
+                    Some(theirs) if rdlen == 4 => theirs > self.ip.as_slice(),
+                    _ => false,
+                };
+            }
+            pos = rdata + usize::from(rdlen);
         }
         false
     }

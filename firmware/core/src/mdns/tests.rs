@@ -276,3 +276,62 @@ fn only_class_in_or_any_is_answered() {
 fn memory_is_small() {
     assert!(core::mem::size_of::<Responder>() <= 100);
 }
+
+/// Another board's first probe for `name`, from `ip` (the responder's own
+/// probe: SRV, TXT and A proposed in its authority section).
+fn probe_from(name: &[u8], ip: [u8; 4]) -> Vec<u8> {
+    let mut other = Responder::new(name, ip, 8080, 0);
+    let mut out = [0u8; MAX_PACKET];
+    let n = other.poll(0, &mut out).unwrap();
+    out[..n].to_vec()
+}
+
+#[test]
+fn simultaneous_probes_the_earlier_data_defers_a_second() {
+    // RFC 6762 §8.2: two hosts probing for the same name at once compare
+    // their proposed records; the one whose data is lexicographically
+    // earlier waits one second and probes again (the other, having won,
+    // then answers that probe, and the loser renames).
+    let mut r = Responder::new(b"cuatro", IP, 8080, 1000);
+    let mut out = [0u8; MAX_PACKET];
+    r.poll(1000, &mut out).unwrap();
+    assert_eq!(r.poll_timeout(), Some(1250));
+    // Ours (192.168.7.2) is earlier than 192.168.7.3's: we defer.
+    let later = probe_from(b"cuatro", [192, 168, 7, 3]);
+    assert!(r.handle(&later, 5353, 1100, &mut out).is_none());
+    assert_eq!(r.poll_timeout(), Some(2100), "probing restarts after 1 s");
+    let mut times = Vec::new();
+    while let Some(t) = r.poll_timeout() {
+        r.poll(t, &mut out).unwrap();
+        times.push(t);
+    }
+    assert_eq!(
+        times,
+        [2100, 2350, 2600, 2850, 3850],
+        "3 probes, 2 announcements"
+    );
+    assert_eq!(r.name(), b"cuatro", "deferring is not renaming");
+
+    // Ours is later than 192.168.7.1's: we carry on as if nothing came.
+    let mut r = Responder::new(b"cuatro", IP, 8080, 1000);
+    r.poll(1000, &mut out).unwrap();
+    let earlier = probe_from(b"cuatro", [192, 168, 7, 1]);
+    assert!(r.handle(&earlier, 5353, 1100, &mut out).is_none());
+    assert_eq!(r.poll_timeout(), Some(1250));
+
+    // A probe for another name, or one with our own address, is no tie.
+    for other in [
+        probe_from(b"tablero", [192, 168, 7, 3]),
+        probe_from(b"cuatro", IP),
+    ] {
+        let mut r = Responder::new(b"cuatro", IP, 8080, 1000);
+        r.poll(1000, &mut out).unwrap();
+        assert!(r.handle(&other, 5353, 1100, &mut out).is_none());
+        assert_eq!(r.poll_timeout(), Some(1250));
+    }
+
+    // Once ready, another's probe is a query like any other: answered.
+    let mut r = ready();
+    assert!(r.handle(&later, 5353, 10_000, &mut out).is_some());
+    assert!(r.is_ready());
+}
