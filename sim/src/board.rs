@@ -28,6 +28,8 @@ pub const NETSIM_IP: Ipv4Cidr = Ipv4Cidr::new(Ipv4Address::new(10, 0, 0, 1), 16)
 /// What tells one simulated board from another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BoardSettings {
+    /// Its Ethernet address ([`BOARD_MAC`] unless a TAP's `--mac` says).
+    pub mac: EthernetAddress,
     /// Address and prefix.
     pub ip: Ipv4Cidr,
     /// Default gateway, if the link has one.
@@ -46,9 +48,9 @@ pub struct BoardSettings {
 }
 
 impl BoardSettings {
-    /// The server's configuration: [`BOARD_MAC`] and these.
+    /// The server's configuration: these.
     pub fn config(&self) -> ServerConfig {
-        let mut config = ServerConfig::new(BOARD_MAC, self.ip);
+        let mut config = ServerConfig::new(self.mac, self.ip);
         config.gateway = self.gateway;
         config.port_base = self.port_base;
         config.seed = self.seed;

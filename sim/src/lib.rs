@@ -216,6 +216,7 @@ impl Sim {
 
         let storage = cuatro_kit::DirStorage::new(&self.config.upload_dir, self.config.upload_max);
         let board = BoardSettings {
+            mac: board::BOARD_MAC,
             ip: board::RELAY_IP,
             gateway: Some(board::RELAY_GATEWAY),
             port_base: BOARD_PORTS[0],

@@ -36,6 +36,15 @@ struct Args {
         requires = "tap"
     )]
     ip: String,
+    /// The board's Ethernet address on the TAP (a second board on the same
+    /// link needs another).
+    #[arg(
+        long,
+        value_name = "MAC",
+        default_value = "02:00:00:00:00:01",
+        requires = "tap"
+    )]
+    mac: String,
     /// Lose this percentage of frames (each direction).
     #[arg(long, value_name = "PCT", default_value_t = 0.0)]
     loss: f64,
@@ -133,7 +142,7 @@ fn main() -> anyhow::Result<()> {
         memory,
     };
     if let Some(iface) = args.tap {
-        return run_tap(&iface, &args.ip, config);
+        return run_tap(&iface, &args.ip, &args.mac, config);
     }
     let sim = Sim::bind(config).context("cuatro-sim")?;
     let stop = sim.stop_handle();
@@ -145,7 +154,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 /// `--tap IFACE`: the board on a TAP; errors are one clear line.
-fn run_tap(iface: &str, ip: &str, config: SimConfig) -> anyhow::Result<()> {
+fn run_tap(iface: &str, ip: &str, mac: &str, config: SimConfig) -> anyhow::Result<()> {
     let ip = match sim::tap::parse_cidr(ip) {
         Ok(ip) => ip,
         Err(e) => {
@@ -153,7 +162,14 @@ fn run_tap(iface: &str, ip: &str, config: SimConfig) -> anyhow::Result<()> {
             std::process::exit(2);
         }
     };
-    let tap = match TapSim::open(iface, ip, config) {
+    let mac = match sim::tap::parse_mac(mac) {
+        Ok(mac) => mac,
+        Err(e) => {
+            eprintln!("cuatro-sim: --mac: {e}");
+            std::process::exit(2);
+        }
+    };
+    let tap = match TapSim::open_with_mac(iface, ip, mac, config) {
         Ok(tap) => tap,
         Err(e) => {
             eprintln!("cuatro-sim: {e}");

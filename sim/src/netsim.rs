@@ -291,6 +291,7 @@ impl<const CAP: usize> Netsim<CAP> {
         let wall = std::time::Instant::now();
         let mut net = Net::<CAP>::new(cfg);
         let settings = crate::BoardSettings {
+            mac: crate::board::BOARD_MAC,
             ip: crate::board::NETSIM_IP,
             gateway: None,
             port_base: GAME_PORT,

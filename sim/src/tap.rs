@@ -70,6 +70,29 @@ pub fn parse_cidr(s: &str) -> Result<Ipv4Cidr, String> {
     Ok(Ipv4Cidr::new(addr, len))
 }
 
+/// Parses a unicast Ethernet address, `02:00:00:00:00:07` (or with `-`).
+pub fn parse_mac(s: &str) -> Result<EthernetAddress, String> {
+    let mut mac = [0u8; 6];
+    let mut parts = s.split([':', '-']);
+    for b in &mut mac {
+        let part = parts
+            .next()
+            .ok_or_else(|| format!("too few bytes in {s:?}"))?;
+        if part.len() != 2 {
+            return Err(format!("bad byte {part:?} in {s:?}"));
+        }
+        *b = u8::from_str_radix(part, 16).map_err(|_| format!("bad byte {part:?} in {s:?}"))?;
+    }
+    if parts.next().is_some() {
+        return Err(format!("too many bytes in {s:?}"));
+    }
+    let mac = EthernetAddress(mac);
+    if !mac.is_unicast() || mac.0 == [0; 6] {
+        return Err(format!("{s:?} is not a unicast address"));
+    }
+    Ok(mac)
+}
+
 fn read_hex(path: &Path) -> Option<u32> {
     let s = std::fs::read_to_string(path).ok()?;
     u32::from_str_radix(s.trim().trim_start_matches("0x"), 16).ok()
@@ -150,6 +173,7 @@ pub struct TapSim {
     config: SimConfig,
     iface: String,
     ip: Ipv4Cidr,
+    mac: EthernetAddress,
     dev: TunTapInterface,
     capture: Option<Box<dyn Write + Send>>,
     poll: Poll,
@@ -161,6 +185,17 @@ impl TapSim {
     /// `config.port_base` and the next four (8080 when it is 0);
     /// `config.impair` and `config.pcap` apply to the TAP link.
     pub fn open(iface: &str, ip: Ipv4Cidr, config: SimConfig) -> Result<TapSim, TapError> {
+        TapSim::open_with_mac(iface, ip, TAP_MAC, config)
+    }
+
+    /// [`TapSim::open`] with the board at Ethernet address `mac` (two
+    /// boards on one link need two).
+    pub fn open_with_mac(
+        iface: &str,
+        ip: Ipv4Cidr,
+        mac: EthernetAddress,
+        config: SimConfig,
+    ) -> Result<TapSim, TapError> {
         config.impair.validate().map_err(TapError)?;
         let dev = attach(iface)?;
         let capture =
@@ -176,6 +211,7 @@ impl TapSim {
             config,
             iface: iface.to_owned(),
             ip,
+            mac,
             dev,
             capture,
             poll,
@@ -218,6 +254,7 @@ impl TapSim {
         let port_base = self.port_base();
         let mut dev = crate::board_nic(self.dev, &self.config, self.capture.take());
         let settings = crate::BoardSettings {
+            mac: self.mac,
             ip: self.ip,
             gateway: None,
             port_base,
@@ -278,6 +315,22 @@ mod tests {
 
     #[test]
     fn parses_cidrs() {
+        assert_eq!(parse_mac("02:00:00:00:00:01"), Ok(TAP_MAC));
+        assert_eq!(
+            parse_mac("02-0a-0B-00-00-ff"),
+            Ok(EthernetAddress([2, 0x0a, 0x0b, 0, 0, 0xff]))
+        );
+        for bad in [
+            "",
+            "02:00:00:00:00",
+            "02:00:00:00:00:01:02",
+            "0g:00:00:00:00:01",
+            "01:00:5e:00:00:fb",
+            "00:00:00:00:00:00",
+            "2:00:00:00:00:01",
+        ] {
+            assert!(parse_mac(bad).is_err(), "{bad:?}");
+        }
         assert_eq!(parse_cidr("192.168.69.1/24"), Ok(DEFAULT_IP));
         assert_eq!(parse_cidr("192.168.69.1"), Ok(DEFAULT_IP));
         assert!(parse_cidr("192.168.69.1/33").is_err());
