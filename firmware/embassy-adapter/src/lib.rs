@@ -53,13 +53,34 @@ pub use embassy_net_driver;
 #[derive(Debug)]
 pub struct Adapter<D> {
     driver: D,
+    /// What [`Nic::accept_multicast`](cuatro_driver_kit::Nic::accept_multicast)
+    /// answers: whether the board knows its driver passes multicast frames
+    /// ([`Adapter::passing_multicast`]).
+    multicast: bool,
 }
 
 impl<D: Driver> Adapter<D> {
     /// Wraps `driver` (a driver by value, or `&mut` one: `&mut D` is a
     /// `Driver` too).
     pub const fn new(driver: D) -> Self {
-        Adapter { driver }
+        Adapter {
+            driver,
+            multicast: false,
+        }
+    }
+
+    /// Wraps a `driver` that passes every multicast frame to `receive`
+    /// (embassy-stm32's Ethernet: its constructor sets the MAC's
+    /// pass-all-multicast bit, `MACFFR.PAM` on the F4's v1 MAC). `Driver`
+    /// has no call for a MAC filter, so only the board that picked the
+    /// driver knows this; with it, the adapter answers `true` to
+    /// [`Nic::accept_multicast`](cuatro_driver_kit::Nic::accept_multicast)
+    /// and the board's mDNS responder hears 224.0.0.251.
+    pub const fn passing_multicast(driver: D) -> Self {
+        Adapter {
+            driver,
+            multicast: true,
+        }
     }
 
     /// The driver.
@@ -196,10 +217,12 @@ impl<D: Driver> cuatro_driver_kit::Nic for Adapter<D> {
     /// it is constructed.
     fn enable_interrupts(&mut self) {}
 
-    /// `false`: `Driver` has no call for a MAC filter, so whether a group's
-    /// frames arrive is the driver's own setting, unknown here.
+    /// `Driver` has no call for a MAC filter, so whether a group's frames
+    /// arrive is the driver's own setting: `true` only for an adapter made
+    /// with [`Adapter::passing_multicast`] (the board vouches for its
+    /// driver), `false` for [`Adapter::new`]. Nothing is written either way.
     fn accept_multicast(&mut self, _group: [u8; 6]) -> bool {
-        false
+        self.multicast
     }
 }
 

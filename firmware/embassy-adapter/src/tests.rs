@@ -276,6 +276,21 @@ fn the_nic_side_is_inert() {
     assert!(nic.driver().sent.is_empty(), "nothing was sent");
 }
 
+#[test]
+fn multicast_is_what_the_board_vouches_for() {
+    const MDNS_MAC: [u8; 6] = [0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb];
+    let mut plain = Adapter::new(Fake::new());
+    assert!(
+        !plain.accept_multicast(MDNS_MAC),
+        "unknown driver: not claimed"
+    );
+    let mut passing = Adapter::passing_multicast(Fake::new());
+    assert!(passing.accept_multicast(MDNS_MAC));
+    // Only an answer: the driver is not touched.
+    assert!(passing.driver().sent.is_empty());
+    assert_eq!(passing.driver().tx_room, TX_SLOTS);
+}
+
 mod through_smoltcp {
     //! A smoltcp `Interface` on the adapter: an ARP request in, the reply
     //! out; then a ping in, its echo out.

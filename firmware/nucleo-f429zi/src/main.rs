@@ -145,7 +145,9 @@ fn main() -> ! {
     let eth = Ethernet::new_with_phy(
         packets, p.ETH, Irqs, p.PA1, p.PA7, p.PC4, p.PC5, p.PG13, p.PB13, p.PG11, mac, phy,
     );
-    let mut nic: Nic = Adapter::new(eth);
+    // embassy-stm32's constructor sets MACFFR.PAM (every multicast frame
+    // passes): the adapter may say so, and mDNS hears 224.0.0.251.
+    let mut nic: Nic = Adapter::passing_multicast(eth);
     if !nic.driver().phy().answered() {
         halt(halted().s("no LAN8742A answers on MDIO address 0 (PA2, PC1)"));
     }

@@ -335,3 +335,38 @@ fn simultaneous_probes_the_earlier_data_defers_a_second() {
     assert!(r.handle(&later, 5353, 10_000, &mut out).is_some());
     assert!(r.is_ready());
 }
+
+/// A DHCP lease after boot (the Nucleo's and the DHCP builds' case): the
+/// new address is announced again, twice, 1 s apart (RFC 6762 §8.4), and
+/// answered from then on; the same address again changes nothing.
+#[test]
+fn a_new_address_is_announced_and_answered() {
+    const LEASE: [u8; 4] = [10, 0, 0, 57];
+    let mut r = ready();
+    r.set_ip(IP, 5_000);
+    assert_eq!(r.poll_timeout(), None, "same address: nothing to say");
+    r.set_ip(LEASE, 5_000);
+    let mut out = [0u8; MAX_PACKET];
+    let mut times = Vec::new();
+    while let Some(t) = r.poll_timeout() {
+        let n = r.poll(t, &mut out).unwrap();
+        let p = Packet::parse(&out[..n]).unwrap();
+        assert!(!p.header.query, "an announcement, not a probe");
+        let a = p
+            .answers
+            .iter()
+            .find_map(|rr| match rr.data {
+                RData::A(a) => Some(a.0),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(a, Ipv4Addr::from(LEASE));
+        times.push(t);
+    }
+    assert_eq!(times, [5_000, 6_000]);
+    let (reply, _) = ask(&mut r, &query("cuatro.local", QueryType::A, false), 5353).unwrap();
+    match Packet::parse(&reply).unwrap().answers[0].data {
+        RData::A(a) => assert_eq!(a.0, Ipv4Addr::from(LEASE)),
+        ref d => panic!("{d:?}"),
+    }
+}
