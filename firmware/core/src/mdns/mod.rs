@@ -10,7 +10,8 @@
 //! unique names, then two announcements a second apart (RFC 6762 §8). A
 //! probe answered by someone else already holding a name is a conflict: the
 //! responder takes the next name (`cuatro-2`, `cuatro-3`, …) and probes
-//! again.
+//! again. Once claimed, a response from another host with other data for
+//! our names (§9) sends the responder back to probing the same name.
 //!
 //! Records: `<name>.local` A; `_cuatro._tcp.local` PTR →
 //! `<name>._cuatro._tcp.local`; that instance's SRV (the classic port,
@@ -292,8 +293,9 @@ impl Responder {
     /// A packet received on port 5353 from UDP port `src_port`: the reply
     /// (written to `out`) and where it goes, if it asks for one of ours.
     /// A response naming one of ours while probing is a conflict (the
-    /// responder renames itself and probes again). Never panics, whatever
-    /// the bytes.
+    /// responder renames itself and probes again); after probing, one with
+    /// other data for our names sends it back to probing. Never panics,
+    /// whatever the bytes.
     pub fn handle(
         &mut self,
         packet: &[u8],
@@ -307,11 +309,25 @@ impl Responder {
         let answers = u16_at(packet, 6)?;
         let authority = u16_at(packet, 8)?;
         if flags & FLAG_QR != 0 {
-            // A response: does it claim one of our names?
-            if matches!(self.phase, Phase::Probing { .. })
-                && self.claims(packet, questions, answers.saturating_add(authority))
-            {
-                self.rename(now_ms);
+            let records = answers.saturating_add(authority);
+            match self.phase {
+                // Probing: any record with one of our names means it is
+                // taken (§8.1).
+                Phase::Probing { .. } if self.claims(packet, questions, records, false) => {
+                    self.rename(now_ms);
+                }
+                // Claimed: a record for our unique names with other data is
+                // a conflict; probe the name again (§9), and rename if its
+                // holder answers.
+                Phase::Announcing { .. } | Phase::Ready
+                    if self.claims(packet, questions, records, true) =>
+                {
+                    self.phase = Phase::Probing {
+                        sent: 0,
+                        next_ms: now_ms,
+                    };
+                }
+                _ => {}
             }
             return None;
         }
@@ -416,8 +432,13 @@ impl Responder {
     }
 
     /// Whether any of the `records` after the questions names our host or
-    /// instance (someone else holds it).
-    fn claims(&self, packet: &[u8], questions: u16, records: u16) -> bool {
+    /// instance (someone else holds it). `conflicting`: only a live record
+    /// (TTL above 0, not a goodbye) of a type we own there whose data is not
+    /// ours: an A record with another address, an SRV record with another
+    /// port or target (RFC 6762 §9: identical records, say from a second
+    /// responder for the same host, are no conflict). TXT is not compared:
+    /// two boards' are alike, and the SRV already differs.
+    fn claims(&self, packet: &[u8], questions: u16, records: u16, conflicting: bool) -> bool {
         let label = self.name();
         let host: [&[u8]; 2] = [label, LOCAL];
         let instance: [&[u8]; 4] = [label, b"_cuatro", b"_tcp", LOCAL];
@@ -433,13 +454,31 @@ impl Responder {
                 return false;
             };
             let is_instance = name_at(packet, pos, &instance).is_some_and(|(eq, _)| eq);
-            if is_host || is_instance {
-                return true;
-            }
-            let Some(rdlen) = u16_at(packet, next + 8) else {
+            let (Some(rtype), Some(ttl_high), Some(ttl_low), Some(rdlen)) = (
+                u16_at(packet, next),
+                u16_at(packet, next + 4),
+                u16_at(packet, next + 6),
+                u16_at(packet, next + 8),
+            ) else {
                 return false;
             };
-            pos = next + 10 + usize::from(rdlen);
+            let rdata = next + 10;
+            if !conflicting && (is_host || is_instance) {
+                return true;
+            }
+            if conflicting && (ttl_high, ttl_low) != (0, 0) {
+                let other_a = is_host
+                    && rtype == TYPE_A
+                    && packet.get(rdata..rdata + usize::from(rdlen)) != Some(self.ip.as_slice());
+                let other_srv = is_instance
+                    && rtype == TYPE_SRV
+                    && (u16_at(packet, rdata + 4) != Some(self.port_base)
+                        || name_at(packet, rdata + 6, &host).is_none_or(|(eq, _)| !eq));
+                if other_a || other_srv {
+                    return true;
+                }
+            }
+            pos = rdata + usize::from(rdlen);
         }
         false
     }

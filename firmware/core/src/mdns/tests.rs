@@ -370,3 +370,123 @@ fn a_new_address_is_announced_and_answered() {
         ref d => panic!("{d:?}"),
     }
 }
+
+/// A response from another host holding `name` with one record: A `ip`, or
+/// SRV to `name`.local port `port` when `port` is given; TTL `ttl`.
+fn held(name: &[u8], ip: [u8; 4], port: Option<u16>, ttl: u32) -> Vec<u8> {
+    let mut out = [0u8; MAX_PACKET];
+    let mut w = Writer::new(&mut out);
+    for v in [0, FLAGS_RESPONSE, 0, 1, 0, 0] {
+        w.u16(v).unwrap();
+    }
+    match port {
+        None => {
+            let at = w
+                .record(&[name, b"local"], TYPE_A, CLASS_IN | CLASS_TOP, ttl)
+                .unwrap();
+            w.bytes(&ip).unwrap();
+            w.end_rdata(at).unwrap();
+        }
+        Some(port) => {
+            let instance: [&[u8]; 4] = [name, b"_cuatro", b"_tcp", b"local"];
+            let at = w
+                .record(&instance, TYPE_SRV, CLASS_IN | CLASS_TOP, ttl)
+                .unwrap();
+            for v in [0, 0, port] {
+                w.u16(v).unwrap();
+            }
+            w.name(&[name, b"local"]).unwrap();
+            w.end_rdata(at).unwrap();
+        }
+    }
+    let n = w.len();
+    out[..n].to_vec()
+}
+
+/// Runs the responder's schedule from `now` until it is idle; the time then.
+fn settle(r: &mut Responder, mut now: u64) -> u64 {
+    let mut out = [0u8; MAX_PACKET];
+    while let Some(t) = r.poll_timeout() {
+        now = now.max(t);
+        r.poll(now, &mut out);
+    }
+    now
+}
+
+#[test]
+fn a_conflict_after_announcing_probes_again_then_renames() {
+    // RFC 6762 §9: another host announces cuatro.local with its address
+    // after we claimed it (a link joined, a board that was off).
+    let mut r = ready();
+    let mut out = [0u8; MAX_PACKET];
+    let theirs = held(b"cuatro", [10, 0, 0, 9], None, 120);
+    assert!(r.handle(&theirs, 5353, 20_000, &mut out).is_none());
+    assert!(!r.is_ready(), "back to probing");
+    assert_eq!(r.poll_timeout(), Some(20_000), "at once");
+    let n = r.poll(20_000, &mut out).unwrap();
+    assert!(Packet::parse(&out[..n]).unwrap().header.query, "a probe");
+    assert_eq!(r.name(), b"cuatro", "the same name, probed again");
+    // Its holder defends it: the next name.
+    r.handle(&theirs, 5353, 20_010, &mut out);
+    assert_eq!(r.name(), b"cuatro-2");
+    settle(&mut r, 20_010);
+    assert!(r.is_ready());
+    assert!(ask(&mut r, &query("cuatro-2.local", QueryType::A, false), 5353).is_some());
+}
+
+#[test]
+fn an_undefended_conflict_keeps_the_name() {
+    let mut r = ready();
+    let mut out = [0u8; MAX_PACKET];
+    r.handle(
+        &held(b"cuatro", [10, 0, 0, 9], None, 120),
+        5353,
+        20_000,
+        &mut out,
+    );
+    assert!(!r.is_ready());
+    // Nobody answers the probes: the name is ours again, announced anew.
+    settle(&mut r, 20_000);
+    assert!(r.is_ready());
+    assert_eq!(r.name(), b"cuatro");
+}
+
+#[test]
+fn what_is_not_a_conflict_after_announcing() {
+    let mut r = ready();
+    let mut out = [0u8; MAX_PACKET];
+    let not_conflicts = [
+        // Our own records (a second responder for this host, a reflector).
+        held(b"cuatro", IP, None, 120),
+        held(b"cuatro", IP, Some(8080), 120),
+        // A goodbye (TTL 0) for another address.
+        held(b"cuatro", [10, 0, 0, 9], None, 0),
+        // Someone else's name.
+        held(b"cuatro-2", [10, 0, 0, 9], None, 120),
+        held(b"other", [10, 0, 0, 9], Some(9000), 120),
+    ];
+    for p in &not_conflicts {
+        assert!(r.handle(p, 5353, 20_000, &mut out).is_none());
+        assert!(r.is_ready(), "{p:?}");
+        assert_eq!(r.poll_timeout(), None);
+    }
+    // Our instance name on another port, or pointing at another host: a
+    // conflict, as is another address while announcing a new lease.
+    let conflicts = [held(b"cuatro", IP, Some(9000), 120), {
+        let mut p = held(b"cuatro", IP, Some(8080), 120);
+        // The SRV target's label: "cuatro" → "cuatrx" (a host of its own).
+        let n = p.len();
+        p[n - 9] = b'x';
+        p
+    }];
+    for p in &conflicts {
+        let mut r = ready();
+        r.handle(p, 5353, 20_000, &mut out);
+        assert!(!r.is_ready(), "{p:?}");
+    }
+    let mut r = ready();
+    r.set_ip([192, 168, 7, 50], 20_000);
+    assert!(r.is_ready(), "announcing");
+    r.handle(&held(b"cuatro", IP, None, 120), 5353, 20_001, &mut out);
+    assert!(!r.is_ready(), "our old address is someone else's now");
+}
