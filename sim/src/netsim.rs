@@ -86,6 +86,11 @@ pub const MAX_RETRIES: u32 = 50;
 /// A finished client's socket is dropped after this long even if its close
 /// handshake has not completed.
 const CLIENT_LINGER: Duration = Duration::from_secs(30);
+/// A client established but not greeted gives up on the greeting after
+/// this long, if the board has dropped a connection as half-open since it
+/// connected (the board's reset may be lost too; `cuatro play` and `cuatro
+/// bench` have read timeouts for the same reason), and connects again.
+const GREETING_TIMEOUT: Duration = Duration::from_secs(10);
 /// The local ports a client machine's connections take in turn.
 const CLIENT_PORTS: std::ops::RangeInclusive<u16> = 49152..=65000;
 /// Rounds at one instant before the loop declares a livelock.
@@ -417,6 +422,8 @@ struct Client<const CAP: usize> {
     first_attempt: Option<Instant>,
     /// The board's `half_open_dropped` when this connection was opened.
     half_open_at_connect: u32,
+    /// When the greeting is given up on ([`GREETING_TIMEOUT`]).
+    greeting_by: Instant,
     /// The next action waits until then ([`NetConfig::think`]).
     ready_at: Instant,
     /// When each action awaiting its reply was queued.
@@ -492,6 +499,7 @@ impl<const CAP: usize> Net<CAP> {
                     retries: 0,
                     first_attempt: None,
                     half_open_at_connect: 0,
+                    greeting_by: Instant::ZERO,
                     ready_at: now,
                     sent_at: VecDeque::new(),
                 }
@@ -557,8 +565,12 @@ impl<const CAP: usize> Net<CAP> {
                 progress |= self.attackers.poll(self.now);
                 progress |= self.forward();
                 board_delay = board.poll(self.now, &mut self.board_dev);
-                // What a client may learn of the board (its counters).
-                self.report.server.half_open_dropped = board.stats().half_open_dropped;
+                // What a client may learn of the board (its counters); a
+                // change is progress (a client may act on it, even when the
+                // reset the board sent with it was lost).
+                let dropped = board.stats().half_open_dropped;
+                progress |= dropped != self.report.server.half_open_dropped;
+                self.report.server.half_open_dropped = dropped;
                 progress |= self.board_dev.inner_mut().flush(self.now);
                 progress |= self.forward();
                 if !progress {
@@ -600,6 +612,10 @@ impl<const CAP: usize> Net<CAP> {
                 }
                 if c.phase == Phase::Playing && c.ready_at > self.now {
                     fold(Some(c.ready_at));
+                }
+                if c.phase == Phase::Playing && c.referee.replies() == 0 && c.greeting_by > self.now
+                {
+                    fold(Some(c.greeting_by));
                 }
             }
             if self.active.len() < concurrency && next_client < self.clients.len() {
@@ -847,6 +863,7 @@ impl<const CAP: usize> Client<CAP> {
                 tcp::State::SynSent | tcp::State::SynReceived => return Ok(false),
                 _ => {
                     self.phase = Phase::Playing;
+                    self.greeting_by = now + GREETING_TIMEOUT;
                     progress = true;
                 }
             }
@@ -913,7 +930,9 @@ impl<const CAP: usize> Client<CAP> {
         // `salir_under_loss_close_linger`; a Linux client re-ACKs). The
         // board's half-open policy then resets it, as it should.
         let dropped_half_open = report.server.half_open_dropped > self.half_open_at_connect;
-        if matches!(state, tcp::State::Closed | tcp::State::Listen)
+        let reset = matches!(state, tcp::State::Closed | tcp::State::Listen);
+        let greeting_lost = self.phase == Phase::Playing && now >= self.greeting_by;
+        if (reset || (greeting_lost && dropped_half_open))
             && !closing
             && self.referee.replies() == 0
             && (!cfg.attacks.is_empty() || dropped_half_open)
@@ -921,8 +940,10 @@ impl<const CAP: usize> Client<CAP> {
             // Under attack, or after such a lost final ACK, a reset before
             // the greeting is a refused connection (the board recycled a
             // half-open socket), not a disturbed game: the client never had
-            // a session; it tries again. Otherwise it stays an error (a
-            // ghost connection's reset).
+            // a session; it tries again. So is an established connection
+            // still ungreeted at `greeting_by` after such a drop (the reset
+            // was lost as well). Otherwise it stays an error (a ghost
+            // connection's reset).
             report.reset_before_greeting += 1;
             self.back_off(host, now, report)?;
             return Ok(true);

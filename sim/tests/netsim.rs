@@ -261,6 +261,26 @@ fn salir_under_loss_close_linger() {
     }
 }
 
+/// Seeds beyond the 200 above where the board dropped a connection as
+/// half-open (smoltcp's client lost its final ACK) and the board's reset
+/// was lost too: the client, established and owed only the greeting, has
+/// nothing to send and no timer left. It gives up on the greeting after
+/// `GREETING_TIMEOUT`, as `cuatro play`'s read timeout does, and connects
+/// again (found by sweeping seeds 200..700).
+#[test]
+fn a_lost_reset_after_a_half_open_drop_is_retried() {
+    for seed in [293, 684] {
+        let cfg = NetConfig {
+            quit: true,
+            capture: true,
+            ..lossy_config(seed)
+        };
+        let r = run_default(&cfg).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        assert_complete(&r, 4);
+        assert!(r.reset_before_greeting >= 1, "seed {seed}: no retry");
+    }
+}
+
 /// The board's memory sized at run time: a matrix of small budgets, each
 /// running refereed games to the end (the smallest transmit buffer is the
 /// largest classic reply frame).
