@@ -38,6 +38,11 @@ const IMR: u16 = 0x16;
 const SN_MR_MFEN: u8 = 0x80;
 /// `Sn_MR` for socket 0: MACRAW with the MAC filter.
 const SN_MR_MACRAW: u8 = SN_MR_MFEN | Protocol::MacRaw as u8;
+/// `Sn_MR` for socket 0 once multicast is asked for: MACRAW without the
+/// filter (every frame on the segment; the driver drops others' unicast).
+const SN_MR_MACRAW_ALL: u8 = Protocol::MacRaw as u8;
+/// Bytes of a frame read first when the filter is off: its destination.
+const DST_LEN: usize = 6;
 /// `SIMR` bit of socket 0.
 const SIMR_S0: u8 = 0x01;
 /// `PHYCFGR` LNK: link up.
@@ -71,7 +76,23 @@ pub(crate) struct Chip<B: Bus> {
     pub(crate) rx_left: u16,
     /// A `SEND` was issued and its `SEND_OK` not seen yet.
     tx_busy: bool,
+    /// Our MAC address (what `bring_up` programmed), for the software
+    /// filter.
+    mac: [u8; 6],
+    /// Socket 0 runs without the chip's MAC filter (multicast asked for):
+    /// unicast frames to other MACs are skipped without reading them.
+    all_frames: bool,
     pub(crate) stats: Stats,
+}
+
+/// What one look at the RX buffer found.
+enum Rx {
+    /// Nothing waiting.
+    Empty,
+    /// A frame of this length for us, in the buffer.
+    Frame(usize),
+    /// Another host's unicast frame, passed over (the filter is off).
+    Skipped,
 }
 
 impl<B: Bus> Chip<B> {
@@ -80,6 +101,8 @@ impl<B: Bus> Chip<B> {
             bus,
             rx_left: 0,
             tx_busy: false,
+            mac: [0; 6],
+            all_frames: false,
             stats: Stats::default(),
         }
     }
@@ -191,7 +214,12 @@ impl<B: Bus> Chip<B> {
     fn open(&mut self) -> Result<(), Error> {
         self.rx_left = 0;
         self.tx_busy = false;
-        self.write_u8(S0, socketn::MODE, SN_MR_MACRAW)
+        let mode = if self.all_frames {
+            SN_MR_MACRAW_ALL
+        } else {
+            SN_MR_MACRAW
+        };
+        self.write_u8(S0, socketn::MODE, mode)
             .map_err(|_| Error::Bus)?;
         self.command(Command::Open)
             .map_err(|_| Error::OpenFailed(0))?;
@@ -240,7 +268,30 @@ impl<B: Bus> Chip<B> {
             return Err(Error::ResetTimeout);
         }
         self.setup(mac).map_err(|_| Error::Bus)?;
+        self.mac = mac;
         self.open()
+    }
+
+    /// Socket 0 opened again without the chip's MAC filter, so multicast
+    /// frames arrive (MFEN passes only our unicast and broadcast). Whether
+    /// it is open that way.
+    pub(crate) fn receive_all(&mut self) -> bool {
+        if self.all_frames {
+            return true;
+        }
+        self.all_frames = true;
+        self.close();
+        if self.open().is_ok() {
+            return true;
+        }
+        bump(&mut self.stats.reopen_failures);
+        // Back with the filter, as before.
+        self.all_frames = false;
+        self.close();
+        if self.open().is_err() {
+            bump(&mut self.stats.reopen_failures);
+        }
+        false
     }
 
     /// Mode, MAC address, buffer sizes, every interrupt masked.
@@ -287,25 +338,32 @@ impl<B: Bus> Chip<B> {
 
     // --- receive -------------------------------------------------------------
 
-    /// One frame into `buf` (at least [`MTU`] bytes); its length.
+    /// One frame for us into `buf` (at least [`MTU`] bytes); its length.
+    /// Passes over at most [`MAX_SKIPPED`](crate::MAX_SKIPPED) frames of
+    /// other hosts first (the filter off).
     pub(crate) fn receive(&mut self, buf: &mut [u8]) -> Option<usize> {
-        match self.receive_frame(buf) {
-            Ok(len) => len,
-            Err(Fault::OutOfStep | Fault::Timeout) => {
-                bump(&mut self.stats.rx_resyncs);
-                self.reopen();
-                None
+        for _ in 0..=crate::MAX_SKIPPED {
+            match self.receive_frame(buf) {
+                Ok(Rx::Frame(len)) => return Some(len),
+                Ok(Rx::Empty) => return None,
+                Ok(Rx::Skipped) => {}
+                Err(Fault::OutOfStep | Fault::Timeout) => {
+                    bump(&mut self.stats.rx_resyncs);
+                    self.reopen();
+                    return None;
+                }
+                // Counted where they happened; tried again on the next poll.
+                Err(Fault::Bus | Fault::Unstable | Fault::NoRoom) => return None,
             }
-            // Counted where they happened; tried again on the next poll.
-            Err(Fault::Bus | Fault::Unstable | Fault::NoRoom) => None,
         }
+        None
     }
 
-    fn receive_frame(&mut self, buf: &mut [u8]) -> Result<Option<usize>, Fault> {
+    fn receive_frame(&mut self, buf: &mut [u8]) -> Result<Rx, Fault> {
         if self.rx_left == 0 {
             self.rx_left = self.received_size()?;
             if self.rx_left == 0 {
-                return Ok(None);
+                return Ok(Rx::Empty);
             }
         }
         if usize::from(self.rx_left) < LEN_FIELD {
@@ -327,17 +385,41 @@ impl<B: Bus> Chip<B> {
             }
         }
         let frame = buf.get_mut(..len).ok_or(Fault::OutOfStep)?;
+        let start = ptr.wrapping_add(LEN_FIELD as u16);
+        let mut read = 0;
+        if self.all_frames {
+            // The destination first: another host's unicast frame (a
+            // switch floods those it has not learnt) is passed over
+            // without its body crossing the SPI bus.
+            let dst = frame.get_mut(..DST_LEN).ok_or(Fault::OutOfStep)?;
+            self.read_ring(S0_RX, RX_BUFFER_BYTES, start, dst)?;
+            let group = dst.first().is_some_and(|b| b & 1 != 0);
+            if !group && *dst != self.mac {
+                self.commit(ptr, image)?;
+                bump(&mut self.stats.rx_foreign);
+                return Ok(Rx::Skipped);
+            }
+            read = DST_LEN;
+        }
+        let rest = frame.get_mut(read..).ok_or(Fault::OutOfStep)?;
         self.read_ring(
             S0_RX,
             RX_BUFFER_BYTES,
-            ptr.wrapping_add(LEN_FIELD as u16),
-            frame,
+            start.wrapping_add(read as u16),
+            rest,
         )?;
+        self.commit(ptr, image)?;
+        bump(&mut self.stats.rx_frames);
+        Ok(Rx::Frame(len))
+    }
+
+    /// Gives the frame at `ptr` (`image` bytes with its length field) back
+    /// to the chip: `Sn_RX_RD` past it, `RECV`.
+    fn commit(&mut self, ptr: u16, image: u16) -> Result<(), Fault> {
         self.write_u16(S0, socketn::RX_DATA_READ_POINTER, ptr.wrapping_add(image))?;
         self.command(Command::Receive)?;
         self.rx_left -= image;
-        bump(&mut self.stats.rx_frames);
-        Ok(Some(len))
+        Ok(())
     }
 
     /// `Sn_RX_RSR`, checked against the buffer's size.

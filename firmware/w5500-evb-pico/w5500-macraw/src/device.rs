@@ -77,10 +77,13 @@ impl<B: Bus> Nic for W5500<'_, B> {
         W5500::enable_interrupts(self);
     }
 
-    /// `false`: socket 0's MAC filter (`Sn_MR` MFEN) passes only our
-    /// unicast address and broadcast, and without it the SPI bus would
-    /// carry every frame on the segment.
+    /// Socket 0's MAC filter (`Sn_MR` MFEN) passes only our unicast
+    /// address and broadcast, and the chip has no multicast filter: the
+    /// socket is opened again without it (every frame on the segment
+    /// reaches the chip; the driver passes over other hosts' unicast after
+    /// reading its 6-byte destination, [`Stats::rx_foreign`](crate::Stats)),
+    /// and smoltcp drops the groups it has not joined.
     fn accept_multicast(&mut self, _group: [u8; 6]) -> bool {
-        false
+        self.chip.receive_all()
     }
 }

@@ -19,6 +19,16 @@
 //!   buffer's size means the buffer is out of step with the driver: socket
 //!   0 is closed and opened again in MACRAW mode (which empties it), and
 //!   [`Stats::rx_resyncs`] counts it.
+//! - **Multicast.** The chip's MAC filter (`Sn_MR` MFEN) passes our
+//!   unicast and broadcast only, and there is no multicast filter. When
+//!   the board asks for a group (mDNS's 224.0.0.251, through the `Nic`
+//!   trait's `accept_multicast`), socket 0 is opened again without the
+//!   filter; every frame on the segment then reaches the chip, and the
+//!   driver reads a frame's destination first and passes over other
+//!   hosts' unicast without reading the rest ([`Stats::rx_foreign`], at
+//!   most [`MAX_SKIPPED`] per receive). On a switched LAN that is
+//!   broadcast, multicast and the unicast a switch floods before it has
+//!   learnt where a MAC is.
 //! - **Transmit.** The frame is written at `Sn_TX_WR` into the TX buffer
 //!   (checked against `Sn_TX_FSR`; padded with zeros to
 //!   [`MIN_WIRE_FRAME`]); then, once the previous frame's
@@ -50,7 +60,7 @@
 //! [`W5500::new`] checks `VERSIONR` (0x04), resets the chip by software,
 //! blocks its own ping answers, sets the MAC address, sizes the buffers and
 //! opens socket 0 in MACRAW mode with the MAC filter on (our unicast and
-//! broadcast frames only). `INTn` is active low and level: it stays low
+//! broadcast frames only; see "Multicast" above for mDNS). `INTn` is active low and level: it stays low
 //! while socket 0's `RECV` interrupt is pending; [`W5500::ack_interrupts`]
 //! clears it before the main loop drains the buffer, so a frame arriving
 //! later pulls it low again.
@@ -129,6 +139,12 @@ pub const SEND_POLLS: u32 = 20_000;
 /// a row agree, as the datasheet asks (the chip may update it between the
 /// two bytes of a read).
 pub const STABLE_READS: u32 = 4;
+
+/// Frames of other hosts (unicast to another MAC, with the chip's MAC
+/// filter off for multicast) one receive passes over before it returns
+/// nothing for now: a bound on one poll's SPI work, whatever the segment
+/// floods.
+pub const MAX_SKIPPED: usize = 16;
 
 /// `VERSIONR` of every W5500.
 pub const VERSION: u8 = 0x04;

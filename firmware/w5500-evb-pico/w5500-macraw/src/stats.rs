@@ -5,6 +5,9 @@
 pub struct Stats {
     /// Frames handed to smoltcp.
     pub rx_frames: u32,
+    /// Unicast frames to other MACs passed over unread, once socket 0 runs
+    /// without the chip's MAC filter (multicast asked for through the `Nic` trait).
+    pub rx_foreign: u32,
     /// Times the RX buffer was found out of step (a length no frame can
     /// have, `Sn_RX_RSR` over the buffer) and socket 0 was reopened; what
     /// the buffer held is lost.

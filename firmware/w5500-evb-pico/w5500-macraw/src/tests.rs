@@ -14,6 +14,7 @@ extern crate std;
 mod fake;
 
 use super::*;
+use cuatro_driver_kit::Nic;
 use fake::*;
 use smoltcp::phy::{Device, Medium, RxToken as _, TxToken as _};
 use smoltcp::time::Instant;
@@ -481,9 +482,30 @@ impl Rng {
 /// frame is received.
 #[test]
 fn random_buffers_never_panic_stay_bounded_and_recover() {
+    random_buffers(false);
+}
+
+/// The same without the chip's MAC filter (multicast asked for): random
+/// destinations, so about half the frames are other hosts' unicast.
+#[test]
+fn random_buffers_without_the_filter_too() {
+    random_buffers(true);
+}
+
+fn random_buffers(all_frames: bool) {
     let mut rng = Rng(0x5EED_C4A7_0000_0001);
     let mut b = Buffers::new();
     let (mut nic, fake) = up(&mut b);
+    let mut max_ops = MAX_OPS_PER_CALL;
+    if all_frames {
+        assert!(Nic::accept_multicast(
+            &mut nic,
+            [0x01, 0x00, 0x5e, 0, 0, 0xfb]
+        ));
+        // Each frame passed over: its length, its destination, RX_RD, RECV.
+        max_ops += 8 * (MAX_SKIPPED as u64 + 1);
+    }
+    let for_us = |f: &[u8]| !all_frames || f[0] & 1 != 0 || f[..6] == MAC;
     for round in 0..3_000 {
         let garbage = rng.below(4) == 0;
         let mut expected = Vec::new();
@@ -493,7 +515,9 @@ fn random_buffers_never_panic_stay_bounded_and_recover() {
                 rng.next() as u8,
             );
             fake.push_frame(&f);
-            expected.push(f);
+            if for_us(&f) {
+                expected.push(f);
+            }
         }
         if garbage {
             let n = 1 + rng.below(40) as usize;
@@ -507,7 +531,7 @@ fn random_buffers_never_panic_stay_bounded_and_recover() {
         for _ in 0..16 {
             let ops = fake.m().ops;
             let r = rx(&mut nic);
-            assert!(fake.m().ops - ops <= MAX_OPS_PER_CALL, "round {round}");
+            assert!(fake.m().ops - ops <= max_ops, "round {round}");
             match r {
                 Some(f) => got.push(f),
                 None if !nic.rx_pending() => break,
@@ -523,10 +547,110 @@ fn random_buffers_never_panic_stay_bounded_and_recover() {
         fake.m().rsr_override = None;
         // Drained (or reopened): a marker frame comes out.
         while rx(&mut nic).is_some() {}
-        let marker = frame(99, round as u8);
+        let mut marker = frame(99, round as u8);
+        marker[..6].copy_from_slice(&MAC);
         fake.push_frame(&marker);
         assert_eq!(rx(&mut nic), Some(marker), "round {round}: recovery");
         assert_eq!(fake.m().crossings, 0);
     }
     assert!(nic.stats().rx_resyncs > 0, "garbage was seen");
+    if all_frames {
+        assert!(nic.stats().rx_foreign > 0, "other hosts' frames were seen");
+        assert_eq!(fake.m().sock[0][SN_MR as usize], 0x04, "still without MFEN");
+    }
+}
+
+/// A frame of `len` bytes to `dst` (then our test pattern).
+fn frame_to(dst: [u8; 6], len: usize, seed: u8) -> Vec<u8> {
+    let mut f = frame(len, seed);
+    f[..6].copy_from_slice(&dst);
+    f
+}
+
+const MDNS_MAC: [u8; 6] = [0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb];
+const OTHER: [u8; 6] = [0x02, 0x00, 0x00, 0x00, 0x00, 0x99];
+
+#[test]
+fn multicast_is_asked_for_by_opening_socket_0_again_without_the_mac_filter() {
+    let mut b = Buffers::new();
+    let (mut nic, fake) = up(&mut b);
+    fake.m().model_mfen = true;
+    // With MFEN (the chip as brought up), mDNS's group never arrives.
+    fake.push_frame(&frame_to(MDNS_MAC, 80, 1));
+    assert_eq!(rx(&mut nic), None);
+    assert_eq!(fake.m().mfen_dropped, 1);
+
+    assert!(Nic::accept_multicast(&mut nic, MDNS_MAC));
+    assert_eq!(fake.m().sock[0][SN_MR as usize], 0x04, "MACRAW, no MFEN");
+    assert!(reopened(&fake));
+    let ours = frame_to(MAC, 70, 2);
+    let group = frame_to(MDNS_MAC, 80, 3);
+    let broadcast = frame_to([0xFF; 6], 60, 4);
+    for f in [&group, &ours, &broadcast] {
+        fake.push_frame(f);
+    }
+    assert_eq!(rx(&mut nic), Some(group));
+    assert_eq!(rx(&mut nic), Some(ours));
+    assert_eq!(rx(&mut nic), Some(broadcast));
+    assert_eq!(rx(&mut nic), None);
+    assert_eq!(fake.m().mfen_dropped, 1);
+
+    // Asked again (another group): already so, no second reopening.
+    fake.m().commands.clear();
+    assert!(Nic::accept_multicast(&mut nic, [0x01, 0, 0x5e, 0, 0, 1]));
+    assert!(fake.m().commands.is_empty());
+}
+
+#[test]
+fn without_the_filter_other_hosts_unicast_is_passed_over_unread() {
+    let mut b = Buffers::new();
+    let (mut nic, fake) = up(&mut b);
+    assert!(Nic::accept_multicast(&mut nic, MDNS_MAC));
+    let ours = frame_to(MAC, 100, 5);
+    fake.push_frame(&frame_to(OTHER, 1_514, 6));
+    fake.push_frame(&ours);
+    fake.m().rx_bytes_read = 0;
+    assert_eq!(rx(&mut nic), Some(ours));
+    {
+        let m = fake.m();
+        assert_eq!(m.rsr(), 0, "both frames given back to the chip");
+        // Two length fields, the other frame's destination, all of ours.
+        assert_eq!(m.rx_bytes_read, 2 + 6 + 2 + 100);
+    }
+    let s = nic.stats();
+    assert_eq!((s.rx_foreign, s.rx_frames), (1, 1));
+}
+
+#[test]
+fn a_flood_of_other_hosts_frames_is_bounded_per_receive() {
+    let mut b = Buffers::new();
+    let (mut nic, fake) = up(&mut b);
+    assert!(Nic::accept_multicast(&mut nic, MDNS_MAC));
+    for i in 0..(MAX_SKIPPED + 1) {
+        fake.push_frame(&frame_to(OTHER, 60, i as u8));
+    }
+    let ours = frame_to(MAC, 60, 7);
+    fake.push_frame(&ours);
+    fake.m().ops = 0;
+    // This receive passes over MAX_SKIPPED + 1 frames and stops there.
+    assert_eq!(rx(&mut nic), None);
+    assert!(fake.m().ops <= 8 * (MAX_SKIPPED as u64 + 1) + 8);
+    assert!(nic.rx_pending(), "the rest waits for the next poll");
+    assert_eq!(rx(&mut nic), Some(ours));
+    assert_eq!(nic.stats().rx_foreign, MAX_SKIPPED as u32 + 1);
+}
+
+#[test]
+fn a_reopening_without_the_filter_that_fails_says_no_and_goes_back() {
+    let mut b = Buffers::new();
+    let (mut nic, fake) = up(&mut b);
+    fake.m().open_fails = true;
+    assert!(!Nic::accept_multicast(&mut nic, MDNS_MAC));
+    assert!(nic.stats().reopen_failures >= 1);
+    fake.m().open_fails = false;
+    // The filter is back: the next reopening (out of step) opens with it.
+    fake.push_raw(&[0x00, 0x01]);
+    assert_eq!(rx(&mut nic), None);
+    assert_eq!(fake.m().sock[0][SN_MR as usize], 0x84);
+    assert_eq!(fake.m().sr, SOCK_MACRAW);
 }

@@ -93,6 +93,17 @@ pub struct Model {
     pub crossings: u32,
     /// Frames the chip dropped for want of room.
     pub rx_dropped: u32,
+    /// Model `Sn_MR` MFEN as the datasheet words it: with the bit set in
+    /// the mode socket 0 was opened with, a frame that is neither to
+    /// `SHAR` nor broadcast is dropped (multicast too). Off by default:
+    /// most tests push frames of arbitrary bytes.
+    pub model_mfen: bool,
+    /// `Sn_MR` as of the last `OPEN` (what the chip acts on).
+    pub opened_mode: u8,
+    /// Frames the modelled MFEN dropped.
+    pub mfen_dropped: u32,
+    /// Bytes read from socket 0's RX buffer.
+    pub rx_bytes_read: u64,
 }
 
 #[derive(Clone)]
@@ -127,6 +138,10 @@ impl Fake {
             ops: 0,
             crossings: 0,
             rx_dropped: 0,
+            model_mfen: false,
+            opened_mode: 0,
+            mfen_dropped: 0,
+            rx_bytes_read: 0,
         })))
     }
 
@@ -141,6 +156,14 @@ impl Fake {
         let mut bytes = (image as u16).to_be_bytes().to_vec();
         bytes.extend_from_slice(frame);
         let mut m = self.m();
+        if m.model_mfen && m.opened_mode & 0x80 != 0 {
+            let shar = &m.common[SHAR as usize..SHAR as usize + 6];
+            let dst = &frame[..6];
+            if dst != shar && dst != [0xFF; 6] {
+                m.mfen_dropped += 1;
+                return;
+            }
+        }
         if m.rsr() as usize + image > BUF {
             m.rx_dropped += 1;
             return;
@@ -212,6 +235,7 @@ impl Model {
         match cmd {
             // OPEN
             0x01 if self.sock[0][SN_MR as usize] & 0x0F == 0x04 && !self.open_fails => {
+                self.opened_mode = self.sock[0][SN_MR as usize];
                 self.sr = SOCK_MACRAW;
                 self.rx_wr = 0;
                 self.rx_rd = 0;
@@ -331,6 +355,7 @@ impl Bus for Fake {
                 0 => m.read_common(addr),
                 S0 => m.read_sock0(addr),
                 S0_RX => {
+                    m.rx_bytes_read += 1;
                     let at = address as usize % BUF + i;
                     crossed |= at >= BUF;
                     m.rx[at % BUF]
