@@ -21,6 +21,7 @@
 //! | `lan9118_rx` | the LAN9118 driver over a register file that reads back fuzzer words | no panic, no hang; frames handed up are within the buffer and MTU |
 //! | `mdns` | the mDNS/DNS-SD responder, probing or ready, fed arbitrary packets from 5353 or a legacy port | no panic; every reply fits, parses whole in a third-party parser, is an authoritative response naming only our records; a legacy reply echoes the id; the name stays valid |
 //! | `stellaris_rx` | the Stellaris (LM3S6965) driver over a register file that reads back fuzzer words | no panic, no hang; the RX FIFO popped only when MACNP says so, one FIFO's worth per frame at most; frames handed up within the MTU and the FIFO's bytes; receiver left on; TX frames well-formed |
+//! | `w5500_rx` | the W5500 MACRAW driver over an SPI bus that reads back fuzzer bytes, with the chip's MAC filter on or (multicast asked for) off | no panic, no hang (bus transactions per call bounded); frames handed up within the MTU and the RX buffer's last bytes; without the filter only ours, broadcast or multicast; socket 0 opened only in the mode asked for; TX writes within the MTU |
 #![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
 
 pub mod codecs;
@@ -32,6 +33,7 @@ pub mod server;
 pub mod session;
 pub mod stellaris_rx;
 pub mod upload;
+pub mod w5500_rx;
 pub mod words;
 
 /// A fuzz target: the fuzzer's bytes in, a panic when an invariant breaks.
@@ -50,5 +52,6 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("server", server::fuzz),
     ("lan9118_rx", lan9118_rx::fuzz),
     ("stellaris_rx", stellaris_rx::fuzz),
+    ("w5500_rx", w5500_rx::fuzz),
     ("mdns", mdns::fuzz),
 ];

@@ -221,6 +221,11 @@ impl<'b, B: Bus> W5500<'b, B> {
         &self.chip.bus
     }
 
+    /// The bus, to change (for tests and fuzzing: a scripted bus).
+    pub fn bus_mut(&mut self) -> &mut B {
+        &mut self.chip.bus
+    }
+
     /// Frames may still wait in the RX buffer: the last `Sn_RX_RSR` read
     /// found more than the driver has taken since. (Frames that arrived
     /// after that read raise `INTn` instead.)
