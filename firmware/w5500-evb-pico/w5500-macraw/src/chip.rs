@@ -209,8 +209,9 @@ impl<B: Bus> Chip<B> {
         Err(sr)
     }
 
-    /// Opens socket 0 in MACRAW mode with the MAC filter (the chip resets
-    /// every buffer pointer) and clears its stale interrupts.
+    /// Opens socket 0 in MACRAW mode, with the MAC filter unless multicast
+    /// was asked for ([`Self::receive_all`]; the chip resets every buffer
+    /// pointer), and clears its stale interrupts.
     fn open(&mut self) -> Result<(), Error> {
         self.rx_left = 0;
         self.tx_busy = false;
