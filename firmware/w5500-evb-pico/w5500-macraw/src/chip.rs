@@ -288,10 +288,7 @@ impl<B: Bus> Chip<B> {
         bump(&mut self.stats.reopen_failures);
         // Back with the filter, as before.
         self.all_frames = false;
-        self.close();
-        if self.open().is_err() {
-            bump(&mut self.stats.reopen_failures);
-        }
+        self.reopen();
         false
     }
 
